@@ -1,0 +1,163 @@
+"""The ``cspr`` command: parse, call one service, print. Exit codes live in cli.errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.context import Env, emit_json, pass_env, table
+from cli.errors import CsprGroup
+from cli.record import import_, record
+from domain.catalogue import RULE_SETS, ROLES, json_schema
+from service import actors as actor_service
+from service.evidence import create_checkpoint, load_checkpoint, verify
+from service.home import Home
+
+
+@click.group(cls=CsprGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", envvar="CSPR_HOME", default="cspr-data", show_default=True,
+              help="directory holding the SQLite file, keys/, outbox/ and reports/")
+@click.option("--db", envvar="CSPR_DATABASE_URL", default=None,
+              help="database URL (default sqlite:///<home>/ledger.sqlite)")
+@click.option("--as", "actor", envvar="CSPR_ACTOR", default=None,
+              help="the actor who records (signs) the events")
+@click.pass_context
+def cli(ctx: click.Context, home: str, db: str | None, actor: str | None) -> None:
+    """cspr-ledger: a signed, tamper-evident ledger of Child Safeguarding Practice Reviews."""
+    ctx.obj = Env(Home(Path(home), db), actor)
+
+
+@cli.command()
+@click.option("--partnership", required=True, help="the safeguarding partnership's name")
+@click.option("--rule-set", type=click.Choice(RULE_SETS), default="wt2018-local",
+              show_default=True, help="the timescales this partnership works to")
+@pass_env
+def init(env: Env, partnership: str, rule_set: str) -> None:
+    """Create the ledger, its master key, and the admin and system actors."""
+    receipts = actor_service.init_ledger(env.home, partnership, rule_set)
+    click.echo(f"initialised {env.home.root} ({len(receipts)} events; keys in "
+               f"{env.home.keys})")
+
+
+@cli.group()
+def actor() -> None:
+    """Register, rotate, revoke and list the people and systems who sign events."""
+
+
+@actor.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--passphrase", is_flag=True, help="protect the private key (prompted)")
+@pass_env
+def actor_add(env: Env, name: str, roles: tuple[str, ...], passphrase: bool) -> None:
+    """Create a key pair for NAME and register its public key and roles (signed by admin)."""
+    secret = click.prompt("passphrase", hide_input=True,
+                          confirmation_prompt=True).encode() if passphrase else None
+    r = actor_service.add_actor(env.app(), env.home, name, list(roles), secret)
+    click.echo(f"registered {name} at position {r.position}; private key in "
+               f"{actor_service.private_key_path(env.home, name)}")
+
+
+@actor.command("rotate")
+@click.argument("name")
+@pass_env
+def actor_rotate(env: Env, name: str) -> None:
+    """Replace NAME's key; events it signed before stay valid under the old key."""
+    r = actor_service.rotate_actor(env.app(), env.home, name)
+    click.echo(f"rotated {name} at position {r.position}")
+
+
+@actor.command("revoke")
+@click.argument("name")
+@click.option("--reason", required=True)
+@pass_env
+def actor_revoke(env: Env, name: str, reason: str) -> None:
+    """Stop NAME signing from now on; its earlier events stay valid."""
+    r = actor_service.revoke_actor(env.app(), env.home, name, reason)
+    click.echo(f"revoked {name} at position {r.position}")
+
+
+@actor.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def actor_list(env: Env, as_json: bool) -> None:
+    """List the registered actors, their roles and key ids."""
+    rows = actor_service.list_actors(env.app())
+    if as_json:
+        emit_json(rows)
+    else:
+        table([{**r, "roles": ",".join(r["roles"])} for r in rows],
+              [("actor", "ACTOR"), ("roles", "ROLES"), ("key_id", "KEY ID"),
+               ("revoked", "REVOKED")])
+
+
+cli.add_command(record)
+cli.add_command(import_)
+
+
+@cli.command()
+@click.option("--output", type=click.Path(dir_okay=False), help="write the checkpoint here")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def checkpoint(env: Env, output: str | None, as_json: bool) -> None:
+    """Sign a checkpoint (event count, head hash, Merkle root) with the system key."""
+    cp = create_checkpoint(env.app(), env.home)
+    if output:
+        Path(output).write_text(_dumps(cp))
+    if as_json or not output:
+        emit_json(cp)
+    else:
+        click.echo(f"checkpoint of {cp['size']} events written to {output}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
+@cli.command("verify")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False),
+              help="also prove the ledger only grew since this checkpoint")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def verify_cmd(env: Env, checkpoint_file: str | None, as_json: bool) -> None:
+    """Recompute the chain, check every signature and role; exit 1 if anything is wrong."""
+    app = env.app()
+    cp = load_checkpoint(Path(checkpoint_file)) if checkpoint_file else None
+    size = app.size()
+    show = not as_json and size > 5000 and click.get_text_stream("stderr").isatty()
+    with click.progressbar(length=size, label="verifying", file=click.get_text_stream(
+            "stderr")) if show else _NoBar() as bar:
+        report = verify(app, cp, progress=bar.update)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        for p in sorted(report.problems, key=lambda p: p.position):
+            click.echo(f"position {p.position}: {p.kind}: {p.detail}")
+        status = "intact" if report.ok else f"{len(report.problems)} problem(s)"
+        click.echo(f"{report.events_checked} events checked: {status}")
+    raise SystemExit(0 if report.ok else 1)
+
+
+class _NoBar:
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+@cli.command()
+@click.argument("type_name", required=False)
+def schema(type_name: str | None) -> None:
+    """Print the JSON Schema of one event type, or of the whole catalogue."""
+    emit_json(json_schema(type_name))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,98 @@
+"""The ledger application: eventsourcing's Application wired to the signed, chained store.
+
+It knows how to persist and load streams and nothing about the procedure's rules: the
+service layer validates, checks rules and authorises, then calls :meth:`save_signed`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Engine
+
+from domain.streams import Stream, stream_id
+from ledger.envelope import Sealer
+from ledger.mapper import SigningMapper, signing_as
+from ledger.signing import Signer
+
+__all__ = ["LedgerApplication", "IntegrityError"]
+
+
+def normalise_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; a bare postgresql:// URL would make SQLAlchemy
+    # look for psycopg2.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class LedgerApplication(Application):
+    name = "cspr"
+
+    def __init__(self, url: str, keys_dir: Path | None = None) -> None:
+        self.url = normalise_url(url)
+        super().__init__(
+            env={
+                "PERSISTENCE_MODULE": "ledger.storage:LedgerFactory",
+                "SQLALCHEMY_URL": self.url,
+                "CREATE_TABLE": "y",
+                "IS_SNAPSHOTTING_ENABLED": "no",
+            }
+        )
+        self.sealer = Sealer(self.engine, keys_dir)
+        self.mapper.sealer = self.sealer  # type: ignore[attr-defined]
+
+    def construct_mapper(self) -> SigningMapper:
+        return SigningMapper(transcoder=self.construct_transcoder())
+
+    @property
+    def engine(self) -> Engine:
+        return self.factory.datastore.engine  # type: ignore[attr-defined]
+
+    @property
+    def events_table(self) -> Table:
+        return self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+
+    def load(self, cls: type[Stream], *key: str) -> Stream | None:
+        try:
+            return self.repository.get(stream_id(cls.kind, *key))  # type: ignore[return-value]
+        except AggregateNotFoundError:
+            return None
+
+    def save_signed(self, streams: list[Stream], signers: list[Signer]) -> list[int]:
+        """Append every pending event of ``streams`` in one transaction; all or nothing.
+
+        Raises :class:`IntegrityError` when another writer appended to one of the streams
+        first (the caller reloads and retries).
+        """
+        with signing_as(*signers):
+            recordings = self.save(*streams)
+        return [r.notification.id for r in recordings]
+
+    def size(self) -> int:
+        from ledger.schema import head_table
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(head_table.c.position)).scalar_one())
+
+    def rows(self, columns: list[str], start_id: int = 0, page: int = 2000,
+             until_recorded: str | None = None) -> Iterator[Any]:
+        """Every stored row in notification order, paged, as plain tuples (fast path)."""
+        t = self.events_table
+        cols = [t.c[name] for name in columns]
+        last = start_id
+        with self.engine.connect() as conn:
+            while True:
+                q = select(t.c.id, *cols).where(t.c.id > last).order_by(t.c.id).limit(page)
+                if until_recorded is not None:
+                    q = q.where(t.c.recorded_at <= until_recorded)
+                batch = conn.execute(q).all()
+                if not batch:
+                    return
+                yield from batch
+                last = batch[-1][0]

@@ -1,0 +1,44 @@
+"""The one byte encoding that signatures and hashes are computed over.
+
+A signature is only as good as the agreement on what was signed, so every signed or hashed
+structure goes through :func:`canonical_json`: UTF-8 JSON with sorted keys, no insignificant
+white space, and no floats (their text form is not portable between implementations). An
+external verifier can reproduce the bytes from docs/evidence-format.md alone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class NonCanonicalValueError(TypeError):
+    """A value that has no single canonical encoding (a float, a set, an object)."""
+
+
+def _reject(value: Any) -> Any:
+    raise NonCanonicalValueError(f"cannot encode {type(value).__name__} canonically")
+
+
+def _check(value: Any) -> None:
+    if isinstance(value, float):
+        raise NonCanonicalValueError("floats have no canonical encoding; use int or text")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise NonCanonicalValueError("object keys must be strings")
+            _check(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check(v)
+
+
+def canonical_json(value: Any) -> bytes:
+    _check(value)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reject
+    ).encode("utf-8")
+
+
+def loads(data: bytes) -> Any:
+    return json.loads(data)

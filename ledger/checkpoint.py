@@ -1,0 +1,94 @@
+"""Signed checkpoints: "the ledger had N events, ending in this hash, with this Merkle root".
+
+A checkpoint is signed by the ledger's ``system`` key and kept outside the database (a file
+handed to the scrutineer, a board pack, an email). Later, ``verify --checkpoint`` proves
+the ledger has only grown since: the first N events must still hash to the same head and
+the same RFC 9162 Merkle root. The root also lets a third party check one event's
+inclusion, or two checkpoints' consistency, without the whole ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ledger.canonical import canonical_json
+from ledger.chain import GENESIS, leaf_hash_of, signed_bytes
+from ledger.mapper import format_instant
+from ledger.merkle import root_from_leaf_hashes
+from ledger.report import Problem
+from ledger.schema import head_table
+from ledger.signing import Signer, verify_signature
+
+if TYPE_CHECKING:
+    from ledger.app import LedgerApplication
+
+CHECKPOINT_DOMAIN = b"cspr-ledger/checkpoint/v1\n"
+FORMAT = "cspr-checkpoint/v1"
+
+
+def _body(cp: dict[str, Any]) -> bytes:
+    unsigned = {k: v for k, v in cp.items() if k != "signature"}
+    return CHECKPOINT_DOMAIN + canonical_json(unsigned)
+
+
+def sign_checkpoint(size: int, head_hash: bytes, root_hash: bytes, signer: Signer,
+                    issued_at: datetime, partnership: str) -> dict[str, Any]:
+    cp = {"format": FORMAT, "partnership": partnership, "size": size,
+          "head_hash": head_hash.hex(), "root_hash": root_hash.hex(),
+          "issued_at": format_instant(issued_at), "actor": signer.actor,
+          "key_id": signer.key_id}
+    cp["signature"] = signer.sign(_body(cp)).hex()
+    return cp
+
+
+def checkpoint_problems(cp: dict[str, Any], chain: list[bytes], roots: dict[int, bytes],
+                        keys: dict[str, Any], size_now: int) -> list[Problem]:
+    problems: list[Problem] = []
+    try:
+        size, head, root, kid = (int(cp["size"]), cp["head_hash"], cp["root_hash"],
+                                 cp["key_id"])
+        signature = bytes.fromhex(cp["signature"])
+    except (KeyError, ValueError, TypeError):
+        return [Problem(0, "checkpoint", "the checkpoint file is malformed")]
+    entry = keys.get(kid)
+    if entry is None or "system" not in entry.roles \
+            or not verify_signature(entry.public_key, signature, _body(cp)):
+        problems.append(Problem(0, "checkpoint", "the checkpoint's signature does not verify "
+                                                 "with a registered system key"))
+    if size > size_now:
+        problems.append(Problem(size_now + 1, "truncated",
+                                f"the checkpoint covers {size} events, the ledger has only "
+                                f"{size_now}: events after position {size_now} were removed"))
+        return problems
+    if chain[size].hex() != head:
+        problems.append(Problem(size, "checkpoint", "the first events no longer hash to the "
+                                                    "checkpoint's head: history was rewritten"))
+    if roots.get(size, b"").hex() != root:
+        problems.append(Problem(size, "checkpoint", "the Merkle root of the first events "
+                                                    "differs from the checkpoint's"))
+    return problems
+
+
+def read_leaves(app: "LedgerApplication") -> tuple[list[bytes], bytes]:
+    """Every event's leaf hash in order, and the stored chain hash of the last one."""
+    leaves: list[bytes] = []
+    head = GENESIS
+    for row in app.rows(["originator_id", "originator_version", "topic", "state",
+                         "signature", "chain_hash"]):
+        _, oid, version, topic, state, signature, head = row
+        leaves.append(leaf_hash_of(signed_bytes(oid, version, topic, bytes(state)),
+                                   bytes(signature)))
+    return leaves, bytes(head)
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    return root_from_leaf_hashes(leaves)
+
+
+def head_of(app: "LedgerApplication") -> tuple[int, bytes]:
+    with app.engine.connect() as conn:
+        row = conn.execute(select(head_table.c.position, head_table.c.chain_hash)).first()
+    return (int(row[0]), bytes(row[1])) if row else (0, GENESIS)

@@ -1,0 +1,84 @@
+"""The ledger's tables: the library's event table widened with the evidence columns.
+
+eventsourcing-sqlalchemy owns ``cspr_events`` (notification id, aggregate id and version,
+topic, state); we add what a verifier needs beside each row: the actor's signature, the
+chain position and hash, the sealed personal data, and copies of a few signed values
+(recorded time, case, actor, type) as indexed columns so that "as of" and per-case reads do
+not decode every payload. The copies are checked against the signed payload by ``verify``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+from eventsourcing_sqlalchemy.models import StoredEventRecord
+
+BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+EVENTS_TABLE = "cspr_events"
+
+
+class SignedEventRecord(StoredEventRecord):
+    __abstract__ = True
+
+    position = Column(BIGINT, nullable=False)
+    chain_hash = Column(LargeBinary(32), nullable=False)
+    signature = Column(LargeBinary(64), nullable=False)
+    sealed = Column(LargeBinary(), nullable=True)
+    recorded_at = Column(String(32), nullable=False)
+    case_ref = Column(String(64), nullable=True)
+    actor = Column(String(64), nullable=False)
+    key_id = Column(String(32), nullable=False)
+    event_type = Column(String(64), nullable=False)
+
+    # Redeclared on purpose: the library copies __table_args__ only from the base class's
+    # own __dict__, and without the unique (originator_id, originator_version) index
+    # optimistic concurrency silently disappears.
+    __table_args__ = (
+        Index(
+            "stored_aggregate_event_index",
+            "originator_id",
+            "originator_version",
+            unique=True,
+        ),
+    )
+
+
+def add_extra_indexes(table: Table) -> None:
+    """Attach our indexes to the library's table, once (its record class is cached)."""
+    if any(ix.name == f"{table.name}_position_idx" for ix in table.indexes):
+        return
+    Index(f"{table.name}_position_idx", table.c.position, unique=True)
+    Index(f"{table.name}_case_idx", table.c.case_ref, table.c.id)
+    Index(f"{table.name}_recorded_idx", table.c.recorded_at)
+
+
+metadata = MetaData()
+
+# The chain head: one row. Updating it is also how a SQLite writer takes the database's
+# write lock before reading the head (a deferred transaction would read a stale head and
+# fork the chain when several processes append at once).
+head_table = Table(
+    "cspr_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("position", BIGINT, nullable=False),
+    Column("chain_hash", LargeBinary(32), nullable=False),
+)
+
+# Per-case data keys, wrapped by the master key that lives only under <home>/keys/.
+# Deleting a row erases that case's personal data for good while every signature verifies.
+data_keys_table = Table(
+    "cspr_data_keys",
+    metadata,
+    Column("case_ref", String(64), primary_key=True),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)

@@ -1,0 +1,110 @@
+"""The eventsourcing-sqlalchemy recorder that chains every event inside its write transaction.
+
+Point ``PERSISTENCE_MODULE`` at ``ledger.storage:LedgerFactory``. The library's recorder
+already locks the events table on PostgreSQL (so notification ids commit in order); on
+SQLite it only serialises threads of one process, so we take the database write lock
+ourselves by updating the head row first: reading the head in a deferred transaction and
+then writing would fork the chain as soon as two processes append at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.orm import Session
+
+from ledger.chain import GENESIS, SignedStoredEvent, link
+from ledger.schema import SignedEventRecord, add_extra_indexes, head_table, metadata
+
+
+class LedgerDatastore(SQLAlchemyDatastore):
+    base_stored_event_record_cls = SignedEventRecord
+
+    def __init__(self, *, url: str | None = None, **kwargs: Any) -> None:
+        if url and url.startswith("sqlite"):
+            # Several OS processes append to one file; waiting beats failing with
+            # "database is locked" while another writer commits.
+            kwargs.setdefault("connect_args", {"timeout": 60})
+        super().__init__(url=url, **kwargs)
+
+
+class ChainedRecorder(SQLAlchemyApplicationRecorder):
+    def __init__(self, datastore: SQLAlchemyDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        add_extra_indexes(self.events_record_cls.__table__)
+
+    def create_table(self) -> None:
+        super().create_table()
+        engine = self.datastore.engine
+        metadata.create_all(engine, checkfirst=True)
+        with engine.connect() as conn:
+            if conn.execute(select(head_table.c.id)).first() is None:
+                try:
+                    conn.execute(
+                        insert(head_table).values(id=1, position=0, chain_hash=GENESIS)
+                    )
+                    conn.commit()
+                except SAIntegrityError:
+                    conn.rollback()  # another process created it first
+
+    def _lock_table(self, session: Session) -> None:
+        super()._lock_table(session)
+        if self.datastore.engine.dialect.name == "sqlite":
+            session.execute(
+                update(head_table)
+                .where(head_table.c.id == 1)
+                .values(position=head_table.c.position)
+            )
+
+    def _insert_stored_events(
+        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int]:
+        self._lock_table(session)
+        position, previous = session.execute(
+            select(head_table.c.position, head_table.c.chain_hash).where(
+                head_table.c.id == 1
+            )
+        ).one()
+        records = []
+        for e in stored_events:
+            if not isinstance(e, SignedStoredEvent):
+                raise TypeError("the ledger stores only signed events")
+            position += 1
+            previous = link(previous, e.leaf)
+            records.append(
+                self.events_record_cls(
+                    originator_id=e.originator_id,
+                    originator_version=e.originator_version,
+                    topic=e.topic,
+                    state=e.state,
+                    position=position,
+                    chain_hash=previous,
+                    signature=e.signature,
+                    sealed=e.sealed,
+                    recorded_at=e.recorded_at,
+                    case_ref=e.case_ref,
+                    actor=e.actor,
+                    key_id=e.key_id,
+                    event_type=e.event_type,
+                )
+            )
+        session.add_all(records)
+        session.flush()
+        session.execute(
+            update(head_table)
+            .where(head_table.c.id == 1)
+            .values(position=position, chain_hash=previous)
+        )
+        self._notify_channel(session)
+        return [r.id for r in records]
+
+
+class LedgerFactory(SQLAlchemyFactory):
+    datastore_class = LedgerDatastore
+    application_recorder_class = ChainedRecorder

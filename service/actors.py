@@ -1,0 +1,158 @@
+"""Setting up a ledger and managing who may sign: init, add, rotate, revoke, list.
+
+Only ``admin`` manages actors, and every change is itself a signed event. Private keys are
+written under ``<home>/keys/`` (0600, optionally passphrase-protected) and never enter
+the database; the database holds the public keys, registered by those events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from domain.errors import RuleViolationError
+from domain.procedure import Intent
+from domain.streams import Actor
+from ledger.app import LedgerApplication
+from ledger.envelope import create_master_key
+from ledger.errors import (
+    ActorExistsError,
+    LedgerAlreadyInitialisedError,
+    UnknownActorError,
+)
+from ledger.signing import Signer, key_path, load_signer, write_private_key
+from service.home import Home
+from service.writer import Receipt, Writer, make_intent
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AdminNotRevocableError(RuleViolationError):
+    def __init__(self) -> None:
+        super().__init__("'admin' cannot be revoked; rotate its key instead")
+
+
+def passphrase_from_env() -> bytes | None:
+    value = os.environ.get("CSPR_KEY_PASSPHRASE")
+    return value.encode() if value else None
+
+
+def load_actor_signer(home: Home, actor: str) -> Signer:
+    return load_signer(home.keys, actor, passphrase_from_env())
+
+
+def _registration(signer: Signer, roles: list[str], by: str, now: datetime) -> Intent:
+    return make_intent("actor-registered", None, {
+        "actor": signer.actor, "roles": roles,
+        "public_key": signer.public_key_raw.hex(), "key_id": signer.key_id,
+    }, None, by, now)
+
+
+def init_ledger(home: Home, partnership: str, rule_set: str = "wt2018-local",
+                clock: Clock = _utcnow) -> list[Receipt]:
+    if (home.keys / "master.key").exists():
+        raise LedgerAlreadyInitialisedError()
+    home.root.mkdir(parents=True, exist_ok=True)
+    app = LedgerApplication(home.url, home.keys)
+    if app.size() > 0:
+        raise LedgerAlreadyInitialisedError()
+    now = clock()
+    admin, system = Signer.generate("admin"), Signer.generate("system")
+    intents = [
+        _registration(admin, ["admin"], "admin", now),
+        make_intent("ledger-initialised", None,
+                    {"partnership": partnership, "rule_set": rule_set}, None, "admin", now),
+        _registration(system, ["system"], "admin", now),
+    ]
+    home.keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written = [create_master_key(home.keys)]
+    try:
+        for signer in (admin, system):
+            written.append(key_path(home.keys, signer.actor))
+            write_private_key(written[-1], signer)
+        # The first registration is admin's own: nobody exists yet to authorise it, and
+        # its key is what every later actor event is checked against.
+        return Writer(app, clock).append(intents, {"admin": admin}, bootstrap=True)
+    except BaseException:
+        for path in written:  # a failed init leaves no half-made ledger behind
+            path.unlink(missing_ok=True)
+        raise
+
+
+def add_actor(app: LedgerApplication, home: Home, name: str, roles: list[str],
+              passphrase: bytes | None = None, clock: Clock = _utcnow) -> Receipt:
+    admin = load_actor_signer(home, "admin")
+    if app.load(Actor, name) is not None or key_path(home.keys, name).exists():
+        raise ActorExistsError(name)
+    signer = Signer.generate(name)
+    intent = _registration(signer, roles, "admin", clock())
+    write_private_key(key_path(home.keys, name), signer, passphrase)
+    try:
+        return Writer(app, clock).append([intent], {"admin": admin})[0]
+    except BaseException:
+        key_path(home.keys, name).unlink(missing_ok=True)  # nothing half-written
+        raise
+
+
+def rotate_actor(app: LedgerApplication, home: Home, name: str,
+                 passphrase: bytes | None = None, clock: Clock = _utcnow) -> Receipt:
+    admin = load_actor_signer(home, "admin")
+    actor = app.load(Actor, name)
+    if actor is None:
+        raise UnknownActorError(name)
+    new = Signer.generate(name)
+    intent = make_intent("actor-key-rotated", None, {
+        "actor": name, "public_key": new.public_key_raw.hex(), "key_id": new.key_id,
+    }, None, "admin", clock())
+    staged = home.keys / f"{name}.pem.new"
+    write_private_key(staged, new, passphrase)
+    signers = {"admin": admin}
+    try:
+        receipt = Writer(app, clock).append([intent], signers)[0]
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    current = key_path(home.keys, name)
+    if current.exists():
+        current.rename(key_path(home.keys, name, actor.key_id))
+    staged.rename(current)
+    return receipt
+
+
+def revoke_actor(app: LedgerApplication, home: Home, name: str, reason: str,
+                 clock: Clock = _utcnow) -> Receipt:
+    if name == "admin":
+        raise AdminNotRevocableError()
+    admin = load_actor_signer(home, "admin")
+    intent = make_intent("actor-revoked", None, {"actor": name, "reason": reason},
+                         None, "admin", clock())
+    return Writer(app, clock).append([intent], {"admin": admin})[0]
+
+
+def list_actors(app: LedgerApplication) -> list[dict[str, Any]]:
+    t = app.events_table
+    with app.engine.connect() as conn:
+        names = conn.execute(
+            select(t.c.state).where(t.c.event_type == "actor-registered").order_by(t.c.id)
+        ).scalars().all()
+    out = []
+    for state in names:
+        name = json.loads(state)["data"]["actor"]
+        actor = app.load(Actor, name)
+        if actor is not None:
+            out.append({"actor": name, "roles": list(actor.roles), "key_id": actor.key_id,
+                        "revoked": actor.revoked})
+    return out
+
+
+def private_key_path(home: Home, name: str) -> Path:
+    return key_path(home.keys, name)

@@ -1,0 +1,344 @@
+"""Working-day arithmetic against the real England calendar.
+
+Every expected date in the tables was counted by hand on a paper calendar (weekday in the
+comment, bank holidays named), never produced by the code under test. England bank
+holidays used, 2024-2028:
+  2024: Mon 1 Jan, Fri 29 Mar, Mon 1 Apr, Mon 6 May, Mon 27 May, Mon 26 Aug, Wed 25 Dec, Thu 26 Dec
+  2025: Wed 1 Jan, Fri 18 Apr, Mon 21 Apr, Mon 5 May, Mon 26 May, Mon 25 Aug, Thu 25 Dec, Fri 26 Dec
+  2026: Thu 1 Jan, Fri 3 Apr, Mon 6 Apr, Mon 4 May, Mon 25 May, Mon 31 Aug, Fri 25 Dec,
+        Mon 28 Dec (substitute for Boxing Day, Sat 26)
+  2027: Fri 1 Jan, Fri 26 Mar, Mon 29 Mar, Mon 3 May, Mon 31 May, Mon 30 Aug,
+        Mon 27 Dec and Tue 28 Dec (substitutes for Sat 25 / Sun 26)
+  2028: Mon 3 Jan (substitute for Sat 1 Jan)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from domain.calendar import WorkingDayCalendar, add_months, london_date
+from domain.errors import CalendarRangeError, CsprError
+from service.calendar_england import england_calendar
+
+CAL = england_calendar()
+D = date
+
+
+# (start, n, expected) for add_working_days. Day 0 is the start; day n is the answer.
+FORWARD = [
+    # --- the PROCEDURE.md example ---
+    (D(2025, 12, 18), 1, D(2025, 12, 19)),  # Thu -> Fri
+    (D(2025, 12, 18), 5, D(2025, 12, 29)),  # Thu -> Mon (skips 25, 26 Dec and weekend)
+    (D(2025, 12, 18), 7, D(2025, 12, 31)),  # Thu -> Wed
+    (D(2025, 12, 18), 10, D(2026, 1, 6)),  # Thu -> Tue (skips Thu 1 Jan 2026)
+    (D(2025, 12, 18), 15, D(2026, 1, 13)),  # Thu -> Tue
+    (D(2025, 12, 24), 1, D(2025, 12, 29)),  # Wed -> Mon
+    (D(2025, 12, 24), 5, D(2026, 1, 5)),  # Wed -> Mon (29,30,31 Dec, Fri 2, Mon 5 Jan)
+    # --- Christmas 2024 (Wed 25, Thu 26) and New Year 2025 (Wed 1 Jan) ---
+    (D(2024, 12, 24), 1, D(2024, 12, 27)),  # Tue -> Fri
+    (D(2024, 12, 24), 5, D(2025, 1, 3)),  # Tue -> Fri (27, 30, 31 Dec, 2, 3 Jan)
+    (D(2024, 12, 24), 7, D(2025, 1, 7)),  # Tue -> Tue
+    (D(2024, 12, 24), 10, D(2025, 1, 10)),  # Tue -> Fri
+    (D(2024, 12, 24), 15, D(2025, 1, 17)),  # Tue -> Fri
+    (D(2024, 12, 25), 1, D(2024, 12, 27)),  # start on Christmas Day (Wed) -> Fri
+    (D(2024, 12, 25), 5, D(2025, 1, 3)),  # Wed (holiday) -> Fri
+    # --- Christmas 2026: Fri 25, Boxing Day Sat 26 -> substitute Mon 28; Fri 1 Jan 2027 ---
+    (D(2026, 12, 23), 1, D(2026, 12, 24)),  # Wed -> Thu
+    (D(2026, 12, 23), 5, D(2027, 1, 4)),  # Wed -> Mon (24, 29, 30, 31 Dec, 4 Jan)
+    (D(2026, 12, 24), 1, D(2026, 12, 29)),  # Thu -> Tue (skips Fri 25, weekend, Mon 28)
+    (D(2026, 12, 24), 5, D(2027, 1, 5)),  # Thu -> Tue
+    (D(2026, 12, 24), 7, D(2027, 1, 7)),  # Thu -> Thu
+    (D(2026, 12, 24), 10, D(2027, 1, 12)),  # Thu -> Tue
+    (D(2026, 12, 24), 15, D(2027, 1, 19)),  # Thu -> Tue
+    (D(2026, 12, 26), 1, D(2026, 12, 29)),  # Sat (Boxing Day) start -> Tue
+    (D(2026, 12, 31), 1, D(2027, 1, 4)),  # Thu -> Mon (skips Fri 1 Jan 2027)
+    # --- Christmas 2027: Sat 25 / Sun 26 -> Mon 27 & Tue 28; Sat 1 Jan 2028 -> Mon 3 ---
+    (D(2027, 12, 23), 1, D(2027, 12, 24)),  # Thu -> Fri
+    (D(2027, 12, 24), 1, D(2027, 12, 29)),  # Fri -> Wed
+    (D(2027, 12, 24), 5, D(2028, 1, 5)),  # Fri -> Wed (29, 30, 31 Dec, Tue 4, Wed 5 Jan)
+    (D(2027, 12, 24), 7, D(2028, 1, 7)),  # Fri -> Fri
+    (D(2027, 12, 24), 10, D(2028, 1, 12)),  # Fri -> Wed
+    (D(2027, 12, 24), 15, D(2028, 1, 19)),  # Fri -> Wed
+    # --- Easter 2024: Good Friday 29 Mar, Easter Monday 1 Apr ---
+    (D(2024, 3, 25), 5, D(2024, 4, 3)),  # Mon -> Wed (26, 27, 28 Mar, 2, 3 Apr)
+    (D(2024, 3, 28), 1, D(2024, 4, 2)),  # Thu -> Tue
+    (D(2024, 3, 28), 5, D(2024, 4, 8)),  # Thu -> Mon
+    (D(2024, 3, 28), 7, D(2024, 4, 10)),  # Thu -> Wed
+    (D(2024, 3, 28), 10, D(2024, 4, 15)),  # Thu -> Mon
+    (D(2024, 3, 28), 15, D(2024, 4, 22)),  # Thu -> Mon
+    # --- Easter 2025: 18 & 21 Apr, then early May Mon 5 May ---
+    (D(2025, 4, 17), 1, D(2025, 4, 22)),  # Thu -> Tue
+    (D(2025, 4, 17), 5, D(2025, 4, 28)),  # Thu -> Mon
+    (D(2025, 4, 17), 7, D(2025, 4, 30)),  # Thu -> Wed
+    (D(2025, 4, 17), 10, D(2025, 5, 6)),  # Thu -> Tue (1, 2 May, skips Mon 5 May)
+    (D(2025, 4, 17), 15, D(2025, 5, 13)),  # Thu -> Tue
+    # --- Easter 2026: 3 & 6 Apr ---
+    (D(2026, 4, 1), 1, D(2026, 4, 2)),  # Wed -> Thu
+    (D(2026, 4, 1), 5, D(2026, 4, 10)),  # Wed -> Fri (2, 7, 8, 9, 10 Apr)
+    (D(2026, 4, 1), 7, D(2026, 4, 14)),  # Wed -> Tue
+    (D(2026, 4, 1), 10, D(2026, 4, 17)),  # Wed -> Fri
+    (D(2026, 4, 1), 15, D(2026, 4, 24)),  # Wed -> Fri
+    (D(2026, 4, 2), 1, D(2026, 4, 7)),  # Thu -> Tue
+    # --- Easter 2027: 26 & 29 Mar ---
+    (D(2027, 3, 25), 1, D(2027, 3, 30)),  # Thu -> Tue
+    (D(2027, 3, 25), 5, D(2027, 4, 5)),  # Thu -> Mon
+    (D(2027, 3, 25), 7, D(2027, 4, 7)),  # Thu -> Wed
+    (D(2027, 3, 25), 10, D(2027, 4, 12)),  # Thu -> Mon
+    (D(2027, 3, 25), 15, D(2027, 4, 19)),  # Thu -> Mon
+    # --- early May bank holidays ---
+    (D(2024, 5, 3), 1, D(2024, 5, 7)),  # Fri -> Tue (Mon 6 May)
+    (D(2024, 5, 3), 5, D(2024, 5, 13)),  # Fri -> Mon
+    (D(2026, 5, 1), 1, D(2026, 5, 5)),  # Fri -> Tue (Mon 4 May)
+    (D(2026, 5, 1), 10, D(2026, 5, 18)),  # Fri -> Mon
+    (D(2027, 4, 30), 5, D(2027, 5, 10)),  # Fri -> Mon (Mon 3 May)
+    # --- spring bank holidays ---
+    (D(2024, 5, 24), 1, D(2024, 5, 28)),  # Fri -> Tue (Mon 27 May)
+    (D(2024, 5, 24), 7, D(2024, 6, 5)),  # Fri -> Wed
+    (D(2025, 5, 23), 5, D(2025, 6, 2)),  # Fri -> Mon (Mon 26 May)
+    (D(2026, 5, 21), 15, D(2026, 6, 12)),  # Thu -> Fri (Mon 25 May)
+    (D(2027, 5, 28), 1, D(2027, 6, 1)),  # Fri -> Tue (Mon 31 May)
+    # --- August bank holidays ---
+    (D(2024, 8, 23), 5, D(2024, 9, 2)),  # Fri -> Mon (Mon 26 Aug)
+    (D(2025, 8, 22), 1, D(2025, 8, 26)),  # Fri -> Tue (Mon 25 Aug)
+    (D(2025, 8, 22), 10, D(2025, 9, 8)),  # Fri -> Mon
+    (D(2026, 8, 28), 7, D(2026, 9, 9)),  # Fri -> Wed (Mon 31 Aug)
+    (D(2027, 8, 28), 1, D(2027, 8, 31)),  # Sat start -> Tue (Mon 30 Aug)
+    (D(2027, 8, 28), 15, D(2027, 9, 20)),  # Sat -> Mon
+]
+
+
+@pytest.mark.parametrize(("start", "n", "expected"), FORWARD)
+def test_calendar_add_working_days_hand_table(start: date, n: int, expected: date) -> None:
+    assert CAL.add_working_days(start, n) == expected
+
+
+# (planned publication d, latest date x to send the copy) for working_days_before(d, 7):
+# x is the day before the 7th working day counted back from d inclusive, so that d is day 7
+# (or later) counted forward from x.
+BACKWARD_7 = [
+    (D(2024, 3, 20), D(2024, 3, 11)),  # Wed -> Mon (12-15, 18-20 Mar remain)
+    (D(2024, 3, 19), D(2024, 3, 10)),  # Tue -> Sun: sent Sunday still leaves Mon 11..Tue 19
+    (D(2024, 3, 23), D(2024, 3, 13)),  # Sat publication -> Wed (14, 15, 18-22 Mar)
+    (D(2025, 1, 8), D(2024, 12, 29)),  # Wed -> Sun (30, 31 Dec, 2, 3, 6, 7, 8 Jan; 1 Jan skipped)
+    (D(2025, 1, 7), D(2024, 12, 26)),  # Tue -> Thu Boxing Day (27, 30, 31 Dec, 2, 3, 6, 7 Jan)
+    (D(2025, 4, 25), D(2025, 4, 14)),  # Fri -> Mon (15-17, 22-25 Apr; Easter skipped)
+    (D(2025, 5, 12), D(2025, 4, 30)),  # Mon -> Wed (1, 2, 6-9, 12 May; Mon 5 May skipped)
+    (D(2025, 9, 5), D(2025, 8, 27)),  # Fri -> Wed (28, 29 Aug, 1-5 Sep; 25 Aug earlier)
+    (D(2026, 6, 3), D(2026, 5, 25)),  # Wed -> Mon 25 May (spring bank holiday itself)
+    (D(2027, 1, 7), D(2026, 12, 28)),  # Thu -> Mon 28 Dec (substitute holiday)
+    (D(2027, 4, 7), D(2027, 3, 29)),  # Wed -> Easter Monday 2027
+    (D(2028, 1, 7), D(2027, 12, 28)),  # Fri -> Tue 28 Dec (substitute; Mon 3 Jan skipped)
+]
+
+
+@pytest.mark.parametrize(("planned", "expected"), BACKWARD_7)
+def test_calendar_working_days_before_hand_table(planned: date, expected: date) -> None:
+    assert CAL.working_days_before(planned, 7) == expected
+    # The defining pair of inequalities: in time on x, too late the day after.
+    assert CAL.add_working_days(expected, 7) <= planned
+    assert CAL.add_working_days(expected + timedelta(days=1), 7) > planned
+
+
+def test_calendar_working_days_before_zero_is_the_day_itself() -> None:
+    assert CAL.working_days_before(D(2026, 12, 28), 0) == D(2026, 12, 28)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (D(2025, 12, 18), D(2025, 12, 29), 5),  # Thu -> Mon over Christmas
+        (D(2026, 12, 24), D(2027, 1, 5), 5),  # Thu -> Tue over substitute + New Year
+        (D(2026, 12, 26), D(2026, 12, 28), 0),  # Sat -> Mon (substitute holiday)
+        (D(2024, 3, 28), D(2024, 4, 1), 0),  # Thu -> Easter Monday
+        (D(2024, 3, 28), D(2024, 4, 2), 1),  # Thu -> Tue
+        (D(2025, 6, 2), D(2025, 6, 2), 0),  # same day
+        (D(2025, 6, 9), D(2025, 6, 2), 0),  # reversed: empty interval
+        (D(2025, 6, 6), D(2025, 6, 9), 1),  # Fri -> Mon
+        (D(2025, 6, 7), D(2025, 6, 9), 1),  # Sat -> Mon
+    ],
+)
+def test_calendar_working_days_between(a: date, b: date, expected: int) -> None:
+    assert CAL.working_days_between(a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (D(2024, 4, 1), False),  # Easter Monday: England-only, needs subdiv="ENG"
+        (D(2025, 8, 25), False),  # August bank holiday: England-only too
+        (D(2026, 12, 26), False),  # Sat
+        (D(2026, 12, 28), False),  # Mon, Boxing Day substitute
+        (D(2027, 12, 27), False),  # Mon, Christmas substitute
+        (D(2027, 12, 28), False),  # Tue, Boxing Day substitute
+        (D(2028, 1, 3), False),  # Mon, New Year substitute
+        (D(2027, 12, 29), True),  # Wed
+        (D(2025, 12, 24), True),  # Christmas Eve is a working day
+        (D(2025, 12, 31), True),  # office closures do not move statutory deadlines
+        (D(2026, 3, 18), True),  # an ordinary Wednesday
+    ],
+)
+def test_calendar_is_working_day(day: date, expected: bool) -> None:
+    assert CAL.is_working_day(day) is expected
+
+
+def test_calendar_adapter_name_records_source_and_version() -> None:
+    import holidays
+
+    assert CAL.name == f"gb-eng/holidays-{holidays.__version__}"
+    assert (CAL.first_year, CAL.last_year) == (2015, 2040)
+
+
+def test_calendar_range_is_enforced() -> None:
+    assert issubclass(CalendarRangeError, CsprError)
+    with pytest.raises(CalendarRangeError):
+        CAL.is_working_day(D(2014, 12, 31))
+    with pytest.raises(CalendarRangeError):
+        CAL.add_working_days(D(2041, 1, 2), 1)
+    with pytest.raises(CalendarRangeError):
+        CAL.add_working_days(D(2040, 12, 28), 5)  # the answer would fall in 2041
+    with pytest.raises(CalendarRangeError):
+        CAL.working_days_before(D(2015, 1, 5), 7)  # the answer would fall in 2014
+    with pytest.raises(CalendarRangeError):
+        CAL.working_days_between(D(2025, 1, 1), D(2041, 1, 1))
+
+
+def test_calendar_negative_counts_are_refused() -> None:
+    with pytest.raises(ValueError):
+        CAL.add_working_days(D(2025, 1, 6), -1)
+    with pytest.raises(ValueError):
+        CAL.working_days_before(D(2025, 1, 6), -1)
+
+
+def test_calendar_hand_made_holidays_outside_range_are_ignored() -> None:
+    cal = WorkingDayCalendar([D(2030, 1, 1), D(2020, 6, 3)], "test/1", 2020, 2020)
+    assert not cal.is_working_day(D(2020, 6, 3))
+    assert cal.holidays == frozenset({D(2020, 6, 3)})
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (D(2025, 8, 31), 6, D(2026, 2, 28)),  # PROCEDURE.md example
+        (D(2026, 1, 31), 3, D(2026, 4, 30)),  # April has 30 days
+        (D(2026, 1, 31), 6, D(2026, 7, 31)),
+        (D(2023, 8, 31), 6, D(2024, 2, 29)),  # leap year
+        (D(2024, 2, 29), 12, D(2025, 2, 28)),  # a year after 29 Feb
+        (D(2025, 11, 30), 3, D(2026, 2, 28)),
+        (D(2025, 12, 31), 2, D(2026, 2, 28)),
+        (D(2025, 10, 31), 2, D(2025, 12, 31)),
+        (D(2025, 11, 15), 3, D(2026, 2, 15)),  # year roll
+        (D(2025, 3, 15), 6, D(2025, 9, 15)),
+        (D(2026, 3, 31), -1, D(2026, 2, 28)),  # negative months also clamp
+        (D(2026, 3, 31), 0, D(2026, 3, 31)),
+    ],
+)
+def test_calendar_add_months(start: date, months: int, expected: date) -> None:
+    assert add_months(start, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("instant", "expected"),
+    [
+        (datetime(2025, 6, 30, 23, 30, tzinfo=timezone.utc), D(2025, 7, 1)),  # BST
+        (datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc), D(2025, 12, 31)),  # GMT
+        (datetime(2025, 3, 30, 0, 30, tzinfo=timezone.utc), D(2025, 3, 30)),  # before 01:00 UTC switch
+        (datetime(2025, 10, 25, 23, 30, tzinfo=timezone.utc), D(2025, 10, 26)),  # still BST
+        (datetime(2025, 10, 26, 23, 30, tzinfo=timezone.utc), D(2025, 10, 26)),  # GMT again
+        (datetime(2025, 7, 1, 3, 0, tzinfo=timezone(timedelta(hours=5))), D(2025, 6, 30)),
+        (datetime(2025, 7, 1, 0, 5, tzinfo=ZoneInfo("Europe/London")), D(2025, 7, 1)),
+    ],
+)
+def test_calendar_london_date(instant: datetime, expected: date) -> None:
+    assert london_date(instant) == expected
+
+
+def test_calendar_london_date_refuses_naive() -> None:
+    with pytest.raises(ValueError):
+        london_date(datetime(2025, 7, 1, 12, 0))
+
+
+# ---------------------------------------------------------------- properties (real calendar)
+
+dates = st.dates(min_value=D(2016, 1, 1), max_value=D(2038, 12, 31))
+counts = st.integers(min_value=0, max_value=80)
+
+
+def _count_forward(start: date, n: int) -> date:
+    """Oracle: step one calendar day at a time, counting working days."""
+    d, seen = start, 0
+    while seen < n:
+        d += timedelta(days=1)
+        if d.weekday() < 5 and d not in CAL.holidays:
+            seen += 1
+    return d
+
+
+@given(dates, st.integers(min_value=1, max_value=80))
+def test_calendar_property_lands_on_working_day(start: date, n: int) -> None:
+    assert CAL.is_working_day(CAL.add_working_days(start, n))
+
+
+@given(dates, dates, counts)
+def test_calendar_property_monotonic_in_start(a: date, b: date, n: int) -> None:
+    a, b = min(a, b), max(a, b)
+    assert CAL.add_working_days(a, n) <= CAL.add_working_days(b, n)
+
+
+@given(dates, counts, counts)
+def test_calendar_property_monotonic_in_n(start: date, m: int, n: int) -> None:
+    m, n = min(m, n), max(m, n)
+    assume(m != n)
+    assert CAL.add_working_days(start, m) < CAL.add_working_days(start, n)
+
+
+@given(dates, counts)
+def test_calendar_property_agrees_with_day_by_day(start: date, n: int) -> None:
+    assert CAL.add_working_days(start, n) == _count_forward(start, n)
+
+
+@given(dates, counts)
+def test_calendar_property_between_inverts_add(start: date, n: int) -> None:
+    assert CAL.working_days_between(start, CAL.add_working_days(start, n)) == n
+
+
+@given(dates, st.integers(min_value=-30, max_value=400))
+def test_calendar_property_between_counts_day_by_day(a: date, offset: int) -> None:
+    b = a + timedelta(days=offset)
+    expected = sum(
+        1
+        for i in range(1, offset + 1)
+        if (a + timedelta(days=i)).weekday() < 5 and a + timedelta(days=i) not in CAL.holidays
+    )
+    assert CAL.working_days_between(a, b) == expected
+
+
+@given(dates, st.integers(min_value=1, max_value=40))
+def test_calendar_property_before_is_latest_in_time(d: date, n: int) -> None:
+    x = CAL.working_days_before(d, n)
+    assert CAL.add_working_days(x, n) <= d
+    assert CAL.add_working_days(x + timedelta(days=1), n) > d
+    assert CAL.working_days_between(x, d) >= n
+
+
+@given(st.dates(min_value=D(1900, 1, 1), max_value=D(2900, 12, 31)), st.integers(-1200, 1200))
+def test_calendar_property_add_months_clamps(d: date, n: int) -> None:
+    result = add_months(d, n)
+    months = (result.year - d.year) * 12 + (result.month - d.month)
+    assert months == n
+    assert result.day <= d.day
+    if result.day < d.day:
+        # Clamped: it must be the last day of its month, never spilling into the next.
+        assert (result + timedelta(days=1)).month != result.month
+    if d.day <= 28:
+        assert result.day == d.day
+
+
+@given(st.dates(min_value=D(1900, 1, 1), max_value=D(2900, 12, 31)), st.integers(-60, 60), st.integers(-60, 60))
+def test_calendar_property_add_months_composes_below_29(d: date, a: int, b: int) -> None:
+    d = d.replace(day=min(d.day, 28))
+    assert add_months(add_months(d, a), b) == add_months(d, a + b)

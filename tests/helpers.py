@@ -1,0 +1,72 @@
+"""Building blocks for tests: a ready ledger with made-up actors, and CLI invocation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from cli.main import cli
+from ledger.app import LedgerApplication
+from service import actors
+from service.home import Home
+from service.recording import record_event
+from service.writer import Receipt
+
+ACTORS = {
+    "bu1": ["business_unit"],
+    "p1": ["partner"],
+    "scrut": ["scrutineer"],
+    "ldc": ["ld_chair"],
+    "rev": ["reviewer"],
+    "ag1": ["agency"],
+}
+
+# A made-up child: its name must never appear in clear in the database.
+CHILD_NAME = "Zephyrine Quillfeather"
+
+REFERRAL: dict[str, Any] = {
+    "referring_agency": "Agency A",
+    "received_on": "2025-12-17",
+    "aware_on": "2025-12-18",
+    "incident_on": "2025-12-16",
+    "harm": "death",
+    "location": "in_area",
+    "abuse_or_neglect": "suspected",
+    "looked_after": False,
+    "child": {"name": CHILD_NAME, "dob": "2015-03-04", "address": "1 Nowhere Lane"},
+    "summary": "made-up summary for tests",
+}
+
+
+@dataclass
+class Ledger:
+    home: Home
+    app: LedgerApplication
+
+    def record(self, actor: str, type_name: str, case: str | None, data: dict[str, Any],
+               occurred_at: str | None = None) -> Receipt:
+        return record_event(self.app, self.home, actor, type_name, case, data, occurred_at)
+
+    def cli(self, *args: str, input: str | None = None) -> Result:
+        return run_cli(self.home, *args, input=input)
+
+    def reopen(self) -> "Ledger":
+        return Ledger(self.home, self.home.open())
+
+
+def make_ledger(home: Home, with_actors: bool = True) -> Ledger:
+    actors.init_ledger(home, "Testshire Safeguarding Partnership")
+    app = home.open()
+    if with_actors:
+        for name, roles in ACTORS.items():
+            actors.add_actor(app, home, name, roles)
+    return Ledger(home, app)
+
+
+def run_cli(home: Home, *args: str, input: str | None = None) -> Result:
+    base = ["--home", str(home.root)]
+    if home.db_url:
+        base += ["--db", home.db_url]
+    return CliRunner().invoke(cli, [*base, *args], input=input, catch_exceptions=False)
