@@ -7,7 +7,9 @@ retried from scratch (reload, re-check, re-sign), so nothing is lost or duplicat
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable
@@ -33,7 +35,7 @@ from ledger.signing import Signer
 
 CASE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 LONDON = ZoneInfo("Europe/London")
-MAX_ATTEMPTS = 20
+MAX_ATTEMPTS = 50
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class Writer:
 
     def append(self, intents: list[Intent], signers: dict[str, Signer],
                bootstrap: bool = False) -> list[Receipt]:
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             now = self.clock()
             procedure = Procedure(lambda cls, key: self.app.load(cls, *key))
             for line, intent in enumerate(intents, start=1):
@@ -114,7 +116,10 @@ class Writer:
                 ids = self.app.save_signed(list(procedure.touched.values()),
                                            list(signers.values()))
             except IntegrityError:
-                continue  # another writer got there first: reload and check again
+                # Another writer got there first: back off a little (with jitter, so
+                # racing writers spread out), reload and check the rules again.
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+                continue
             return self._receipts(ids)
         raise ConcurrentWriteError(MAX_ATTEMPTS)
 
