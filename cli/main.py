@@ -10,6 +10,7 @@ import click
 
 from cli.context import Env, emit_json, pass_env, table
 from cli.errors import CsprGroup
+from cli.reads import actions, case, deadlines
 from cli.record import import_, record
 from domain.catalogue import RULE_SETS, ROLES, json_schema
 from service import actors as actor_service
@@ -94,8 +95,8 @@ def actor_list(env: Env, as_json: bool) -> None:
                ("revoked", "REVOKED")])
 
 
-cli.add_command(record)
-cli.add_command(import_)
+for _command in (record, import_, case, deadlines, actions):
+    cli.add_command(_command)
 
 
 @cli.command()

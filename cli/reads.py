@@ -1,0 +1,119 @@
+"""Read commands: case list/show/history, deadlines, actions. Tables for people, --json
+for machines (CLI.md shapes)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import Env, emit_json, pass_env, table
+from service.queries import Queries, parse_day, parse_instant
+
+CLOCK_COLUMNS = [("case", "CASE"), ("clock", "CLOCK"), ("action", "ACTION"),
+                 ("starts_on", "STARTS"), ("due_on", "DUE"), ("status", "STATUS"),
+                 ("met_on", "MET ON"), ("note", "NOTE")]
+
+
+def _note(row: dict) -> str:
+    notes = []
+    if row.get("recorded_late"):
+        notes.append("met, recorded late")
+    if row.get("breach_superseded"):
+        notes.append("breach alert superseded")
+    if row.get("original_due_on") and row["original_due_on"] != row["due_on"]:
+        notes.append(f"originally due {row['original_due_on']}")
+    return "; ".join(notes)
+
+
+@click.group()
+def case() -> None:
+    """Where each case stands: list, show (as of any past instant), decision history."""
+
+
+@case.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def case_list(env: Env, as_json: bool) -> None:
+    """Every case with its stage and how many clocks are breached or at risk."""
+    rows = Queries(env.app()).case_list()
+    if as_json:
+        emit_json(rows)
+    else:
+        table(rows, [("case", "CASE"), ("stage", "STAGE"), ("opened_on", "OPENED"),
+                     ("events", "EVENTS"), ("breached", "BREACHED"),
+                     ("at_risk", "AT RISK"), ("rule_set", "RULE SET")])
+
+
+@case.command("show")
+@click.argument("ref")
+@click.option("--as-of", help="an instant of recording: show what the ledger knew then")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def case_show(env: Env, ref: str, as_of: str | None, as_json: bool) -> None:
+    """One case: stage, decisions and every clock, optionally as the ledger knew it then."""
+    view = Queries(env.app()).view(ref, as_of_instant=parse_instant(as_of)).as_json()
+    if as_json:
+        emit_json(view)
+        return
+    known = f" (as known at {as_of})" if as_of else ""
+    click.echo(f"case {view['case']}{known}: stage {view['stage']}, opened "
+               f"{view['opened_on']}, {view['events']} events, rule set {view['rule_set']}")
+    click.echo("\ndecisions:")
+    table(view["decisions"], [("occurred_at", "OCCURRED"), ("decision", "DECISION"),
+                              ("outcome", "OUTCOME"), ("recorded_by", "BY")])
+    click.echo("\nclocks:")
+    table([{**c, "note": _note(c)} for c in view["clocks"]], CLOCK_COLUMNS[1:])
+
+
+@case.command("history")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def case_history(env: Env, ref: str, as_json: bool) -> None:
+    """The decision trail: who decided what, when, why, and under which key."""
+    rows = Queries(env.app()).history(ref)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        late = "  [recorded late]" if r["recorded_late"] else ""
+        click.echo(f"#{r['position']} {r['occurred_at']} {r['decision']}: {r['outcome']}"
+                   f"{late}")
+        click.echo(f"    rationale: {r['rationale'] or '-'}")
+        if r["decided_by"]:
+            click.echo(f"    decided by: {', '.join(r['decided_by'])}")
+        click.echo(f"    recorded by {r['recorded_by']} (key {r['key_id']}) at "
+                   f"{r['recorded_at']}")
+    if not rows:
+        click.echo("(no decisions recorded)")
+
+
+@click.command()
+@click.option("--case", "case_ref", help="only this case")
+@click.option("--as-of", help="the London date at whose end clocks are judged (default today)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def deadlines(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) -> None:
+    """Every statutory clock: start, due date, status, when it was met."""
+    rows = Queries(env.app()).deadlines(case_ref, parse_day(as_of))
+    if as_json:
+        emit_json(rows)
+    else:
+        table([{**r, "note": _note(r)} for r in rows], CLOCK_COLUMNS)
+
+
+@click.command()
+@click.option("--case", "case_ref", help="only this case")
+@click.option("--as-of", help="the London date at whose end actions are judged")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def actions(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) -> None:
+    """Improvement actions: original and current deadline, status, escalations."""
+    rows = Queries(env.app()).actions(case_ref, parse_day(as_of))
+    if as_json:
+        emit_json(rows)
+    else:
+        table([{**r, "escalations": ", ".join(f"{e['level']} {e['on']}"
+                                              for e in r["escalations"])} for r in rows],
+              [("case", "CASE"), ("action", "ACTION"), ("agency", "AGENCY"),
+               ("original_deadline", "ORIGINAL"), ("deadline", "DEADLINE"),
+               ("status", "STATUS"), ("escalations", "ESCALATIONS")])

@@ -1,0 +1,431 @@
+"""Field kinds: how one declared field checks, normalises and describes its value.
+
+The catalogue (``domain/catalogue.py``) declares each event type's fields as data; this module
+is the single interpreter of those declarations, so validation, help text and JSON Schema can
+never disagree about what a field accepts. Each kind has one entry in each dispatch table
+below rather than a branch scattered through the code, so adding a kind means filling in
+every table (``_check_tables`` refuses to import otherwise).
+
+Validation is about shape only. It never reads the clock or other events: "never in the
+future" or "threshold decided once" are rules of the procedure and live with the aggregate.
+Values come back JSON-native (str, bool, int, list, dict) because the ledger signs canonical
+JSON, which has no dates and no floats.
+
+Error messages name the field and what was expected, never the value given: a value may be
+personal data (errors.py), and messages end up in logs and on terminals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from difflib import get_close_matches
+from typing import Any
+
+from domain.errors import InvalidFieldError
+
+KINDS = ("text", "date", "datetime", "bool", "int", "enum", "list", "object")
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# ASCII digits only: `\d` would also accept Arabic-Indic and other Unicode digits, which
+# date.fromisoformat then refuses with a less helpful message.
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The offset group is optional here so that a naive value gets its own, clearer, refusal.
+_DATETIME_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an event's data, declared once and read by every consumer.
+
+    ``default`` of None means "no default": no field of the catalogue defaults to null, and
+    an optional field that is left out is simply absent from the normalised data.
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    personal: bool = False  # the **P** mark of EVENTS.md: sealed at rest, left out of exports
+    help: str = ""
+    choices: tuple[str, ...] = ()  # enum only
+    item: Field | None = None  # list only: the declaration every item must satisfy
+    fields: tuple[Field, ...] = ()  # object only
+    default: Any = None
+    minimum: int | None = None  # int only
+    maximum: int | None = None  # int only
+    min_items: int = 0  # list only
+    must_be_all: bool = False  # list of enum: every choice must be present, "(both)"
+    unique_items: bool = False  # list only: a repeated item is refused
+    pattern: str | None = None  # text only: the whole (stripped) text must match
+    pattern_help: str = ""  # the pattern in words, for people reading `expected`
+
+    def __post_init__(self) -> None:
+        # A bad declaration is a programming error, found at import time, not a user's.
+        problems = _declaration_problems(self)
+        if problems:
+            raise ValueError(f"bad declaration of field '{self.name}': {'; '.join(problems)}")
+
+    @property
+    def optional(self) -> bool:
+        return not self.required
+
+    def expected(self) -> str:
+        """What a person must supply, in words; used in errors and CLI help."""
+        return _EXPECTED[self.kind](self)
+
+    def validate(self, value: Any, path: str | None = None) -> Any:
+        """The normalised value, or InvalidFieldError naming ``path``."""
+        path = path or self.name
+        if value is None:
+            # Refused rather than read as "absent": a null looked_after silently becoming
+            # false would change a safeguarding fact. Leaving the field out is the way to
+            # say "not given".
+            raise InvalidFieldError(
+                path, f"{self.expected()} (leave an optional field out instead of null)", "null"
+            )
+        return _VALIDATE[self.kind](self, value, path)
+
+    def schema(self) -> dict[str, Any]:
+        """JSON Schema (draft 2020-12) for this field's value."""
+        out = _SCHEMA[self.kind](self)
+        if self.help:
+            out["description"] = self.help
+        if self.default is not None:
+            out["default"] = self.default
+        if self.personal:
+            out["x-personal"] = True
+        return out
+
+
+def _declaration_problems(f: Field) -> list[str]:
+    problems = []
+    if f.kind not in KINDS:
+        problems.append(f"kind must be one of {', '.join(KINDS)}")
+    if (f.kind == "enum") != bool(f.choices):
+        problems.append("choices belong to, and are needed by, enum fields")
+    if (f.kind == "list") != (f.item is not None):
+        problems.append("item belongs to, and is needed by, list fields")
+    if (f.kind == "object") != bool(f.fields):
+        problems.append("fields belong to, and are needed by, object fields")
+    if f.kind != "int" and (f.minimum is not None or f.maximum is not None):
+        problems.append("minimum/maximum are for int fields")
+    if f.kind != "list" and (f.min_items or f.must_be_all or f.unique_items):
+        problems.append("min_items/must_be_all/unique_items are for list fields")
+    if f.must_be_all and (f.item is None or f.item.kind != "enum"):
+        problems.append("must_be_all needs a list of enum")
+    if f.pattern is not None and f.kind != "text":
+        problems.append("pattern is for text fields")
+    if f.default is not None and f.required:
+        problems.append("a field with a default is not required")
+    if not f.help or "\n" in f.help:
+        problems.append("help must be one line")
+    return problems
+
+
+# --- expected: what to supply, in words -------------------------------------------------
+
+
+def _expected_text(f: Field) -> str:
+    return f"text: {f.pattern_help}" if f.pattern_help else "a non-empty text"
+
+
+def _expected_int(f: Field) -> str:
+    if f.minimum is not None and f.maximum is not None:
+        return f"a whole number from {f.minimum} to {f.maximum}"
+    if f.minimum is not None:
+        return f"a whole number, at least {f.minimum}"
+    if f.maximum is not None:
+        return f"a whole number, at most {f.maximum}"
+    return "a whole number"
+
+
+def _expected_list(f: Field) -> str:
+    assert f.item is not None
+    text = f"a list, each item {f.item.expected()}"
+    if f.min_items:
+        text += f"; at least {f.min_items} item{'s' if f.min_items > 1 else ''}"
+    if f.unique_items:
+        text += "; no repeats"
+    if f.must_be_all:
+        text += f"; must include every one of: {', '.join(f.item.choices)}"
+    return text
+
+
+def _expected_object(f: Field) -> str:
+    names = ", ".join(s.name + ("" if s.required else "?") for s in f.fields)
+    return f"an object with fields {names} (? = optional)"
+
+
+_EXPECTED: dict[str, Callable[[Field], str]] = {
+    "text": _expected_text,
+    "date": lambda f: "a date as YYYY-MM-DD",
+    "datetime": lambda f: (
+        "a date and time with its offset from UTC, as YYYY-MM-DDTHH:MM[:SS[.ffffff]] "
+        "followed by Z or +HH:MM/-HH:MM"
+    ),
+    "bool": lambda f: "true or false (a JSON boolean)",
+    "int": _expected_int,
+    "enum": lambda f: f"one of: {', '.join(f.choices)}",
+    "list": _expected_list,
+    "object": _expected_object,
+}
+
+
+# --- validate: check and normalise ------------------------------------------------------
+
+
+def _wrong_type(f: Field, path: str) -> InvalidFieldError:
+    return InvalidFieldError(path, f.expected(), "wrong type")
+
+
+def _text(f: Field, value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _wrong_type(f, path)
+    # Leading and trailing white space carries no meaning and would make two otherwise
+    # equal texts hash differently.
+    text = value.strip()
+    if not text:
+        raise InvalidFieldError(path, f.expected(), "empty")
+    if f.pattern is not None and re.fullmatch(f.pattern, text) is None:
+        raise InvalidFieldError(path, f.expected(), "does not match the required form")
+    return text
+
+
+def _date(f: Field, value: Any, path: str) -> str:
+    # A datetime is a date subclass; taking its date part would silently drop the time.
+    if isinstance(value, datetime):
+        raise _wrong_type(f, path)
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise _wrong_type(f, path)
+    # fromisoformat alone would also take "20250101" and week dates; the spec says YYYY-MM-DD.
+    if _DATE_RE.fullmatch(value) is None:
+        raise InvalidFieldError(path, f.expected(), "not a date in the form YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidFieldError(path, f.expected(), "no such date") from None
+
+
+def _datetime(f: Field, value: Any, path: str) -> str:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        match = _DATETIME_RE.fullmatch(value)
+        if match is None:
+            raise InvalidFieldError(path, f.expected(), "not a date and time in ISO 8601 form")
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidFieldError(path, f.expected(), "no such date or time") from None
+    else:
+        raise _wrong_type(f, path)
+    # A naive time is ambiguous around the clock changes and across systems: refuse it
+    # rather than guess Europe/London.
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidFieldError(path, f.expected(), "no offset from UTC (naive date and time)")
+    try:
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidFieldError(path, f.expected(), "outside the representable range") from None
+    return utc.replace(tzinfo=None).isoformat(timespec="auto") + "Z"
+
+
+def _bool(f: Field, value: Any, path: str) -> bool:
+    if type(value) is not bool:  # 0/1 and "true" are not accepted: JSON has booleans
+        raise _wrong_type(f, path)
+    return value
+
+
+def _int(f: Field, value: Any, path: str) -> int:
+    if type(value) is not int:  # bool is an int subclass; floats are not canonical JSON
+        raise _wrong_type(f, path)
+    if (f.minimum is not None and value < f.minimum) or (
+        f.maximum is not None and value > f.maximum
+    ):
+        raise InvalidFieldError(path, f.expected(), "out of range")
+    return value
+
+
+def _enum(f: Field, value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _wrong_type(f, path)
+    if value not in f.choices:
+        raise InvalidFieldError(path, f.expected(), "not one of the allowed values")
+    return value
+
+
+def _list(f: Field, value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise _wrong_type(f, path)
+    assert f.item is not None
+    items = [f.item.validate(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if len(items) < f.min_items:
+        raise InvalidFieldError(path, f.expected(), "empty" if not items else "too few items")
+    if f.unique_items:
+        seen: list[Any] = []
+        for i, v in enumerate(items):
+            if v in seen:
+                raise InvalidFieldError(f"{path}[{i}]", f.expected(), "repeated item")
+            seen.append(v)
+    if f.must_be_all:
+        missing = [c for c in f.item.choices if c not in items]
+        if missing:
+            # Naming the missing choices is safe: they are the catalogue's words, not data.
+            raise InvalidFieldError(path, f.expected(), f"missing {', '.join(missing)}")
+    return items
+
+
+def _object(f: Field, value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _wrong_type(f, path)
+    return validate_fields(f.fields, value, prefix=f"{path}.")
+
+
+_VALIDATE: dict[str, Callable[[Field, Any, str], Any]] = {
+    "text": _text,
+    "date": _date,
+    "datetime": _datetime,
+    "bool": _bool,
+    "int": _int,
+    "enum": _enum,
+    "list": _list,
+    "object": _object,
+}
+
+# (target, (condition_field, condition_value)): target is required when the condition holds.
+RequiredWhen = tuple[tuple[str, tuple[str, Any]], ...]
+
+
+def _same(a: Any, b: Any) -> bool:
+    # `False == 0` in Python; a condition on a bool must not fire on an int.
+    return type(a) is type(b) and a == b
+
+
+def validate_fields(
+    fields: tuple[Field, ...],
+    data: Mapping[str, Any],
+    *,
+    prefix: str = "",
+    required_when: RequiredWhen = (),
+    owner: str = "",
+) -> dict[str, Any]:
+    """Check ``data`` against ``fields``; a new dict of normalised values, in declared order.
+
+    Unknown names are reported before missing ones: a misspelt name would otherwise show
+    up as its correctly spelt twin being "missing", which hides the actual mistake.
+    """
+    declared = {f.name: f for f in fields}
+    for key in data:
+        if key not in declared:
+            hint = get_close_matches(str(key), list(declared), n=1)
+            where = f" of {owner}" if owner else ""
+            expected = f"only the fields{where}: {', '.join(declared)}"
+            if hint:
+                expected += f" (did you mean '{hint[0]}'?)"
+            raise InvalidFieldError(f"{prefix}{key}", expected, "unknown field")
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.name in data:
+            out[f.name] = f.validate(data[f.name], f"{prefix}{f.name}")
+        elif f.default is not None:
+            out[f.name] = f.default
+        elif f.required:
+            raise InvalidFieldError(f"{prefix}{f.name}", f.expected(), "missing")
+    for target, (condition, when) in required_when:
+        if target not in out and condition in out and _same(out[condition], when):
+            raise InvalidFieldError(
+                f"{prefix}{target}",
+                f"{declared[target].expected()}, required when {condition} is {_json(when)}",
+                "missing",
+            )
+    return out
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --- JSON Schema --------------------------------------------------------------------------
+
+
+def _schema_list(f: Field) -> dict[str, Any]:
+    assert f.item is not None
+    out: dict[str, Any] = {"type": "array", "items": f.item.schema()}
+    if f.min_items:
+        out["minItems"] = f.min_items
+    if f.unique_items:
+        out["uniqueItems"] = True
+    if f.must_be_all:
+        out["allOf"] = [{"contains": {"const": c}} for c in f.item.choices]
+    return out
+
+
+def _schema_int(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "integer"}
+    if f.minimum is not None:
+        out["minimum"] = f.minimum
+    if f.maximum is not None:
+        out["maximum"] = f.maximum
+    return out
+
+
+def _schema_text(f: Field) -> dict[str, Any]:
+    # "\S" stands in for "non-empty after stripping", which JSON Schema cannot say directly.
+    out: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
+    if f.pattern is not None:
+        out["pattern"] = rf"^\s*(?:{f.pattern})\s*$"
+    return out
+
+
+_SCHEMA: dict[str, Callable[[Field], dict[str, Any]]] = {
+    "text": _schema_text,
+    # "format" is only an annotation by default in 2020-12; the pattern makes the shape binding.
+    "date": lambda f: {
+        "type": "string",
+        "format": "date",
+        "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    },
+    "datetime": lambda f: {"type": "string", "format": "date-time"},
+    "bool": lambda f: {"type": "boolean"},
+    "int": _schema_int,
+    "enum": lambda f: {"type": "string", "enum": list(f.choices)},
+    "list": _schema_list,
+    "object": lambda f: object_schema(f.fields),
+}
+
+
+def object_schema(fields: tuple[Field, ...], required_when: RequiredWhen = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {f.name: f.schema() for f in fields},
+        "required": [f.name for f in fields if f.required],
+        "additionalProperties": False,
+    }
+    if required_when:
+        out["allOf"] = [
+            {
+                "if": {"properties": {cond: {"const": when}}, "required": [cond]},
+                "then": {"required": [target]},
+            }
+            for target, (cond, when) in required_when
+        ]
+    return out
+
+
+def _check_tables() -> None:
+    for table in (_EXPECTED, _VALIDATE, _SCHEMA):
+        if set(table) != set(KINDS):
+            raise RuntimeError("every field kind needs an entry in every dispatch table")
+
+
+_check_tables()

@@ -1,0 +1,126 @@
+"""A case as a scrutineer reads it, folded directly from its facts: stage, key dates,
+decisions (with rationale, who, which key, when) and every clock.
+
+Pure: given the facts, the rule set and the calendar, the same view comes out, which is
+what makes as-of replays and projection rebuilds comparable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Sequence
+
+from domain.calendar import WorkingDayCalendar
+from domain.clocks import ClockState, Fact, compute_clocks
+from domain.rulesets import RuleSet
+from projections.source import LedgerFact
+
+# Milestones in procedure order; a case's stage is the furthest one it has reached.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("incident-referred", "referred"),
+    ("threshold-decided", "threshold_decided"),
+    ("national-panel-notified", "national_panel_notified"),
+    ("learning-route-decided", "learning_route"),
+    ("rapid-review-held", "rapid_review_held"),
+    ("review-level-decided", "review_level_decided"),
+    ("review-commissioned", "lcspr_in_progress"),
+    ("final-report-signed-off", "report_signed_off"),
+    ("publication-declined", "publication_declined"),
+    ("report-published", "published"),
+    ("case-closed", "closed"),
+)
+_STAGE_ORDER = {t: i for i, (t, _) in enumerate(STAGES)}
+
+# The decisions of PROCEDURE.md's table and the field that states each outcome.
+DECISIONS: dict[str, str] = {
+    "threshold-decided": "meets_threshold",
+    "rapid-review-held": "recommendation",
+    "review-level-decided": "level",
+    "national-panel-decided": "national_review",
+    "learning-route-decided": "option",
+    "learning-route-approved": "approved",
+    "review-commissioned": "methodology",
+    "publication-planned": "mode",
+    "publication-declined": "justification",
+    "action-extended": "new_deadline",
+    "case-closed": "reason",
+}
+
+
+def stage_of(facts: Sequence[LedgerFact]) -> str:
+    reached = [_STAGE_ORDER[f.type] for f in facts if f.type in _STAGE_ORDER]
+    return STAGES[max(reached)][1] if reached else "unknown"
+
+
+def clock_facts(facts: Sequence[LedgerFact]) -> list[Fact]:
+    return [Fact(f.type, f.data, f.occurred_on, f.recorded_on, f.action) for f in facts]
+
+
+def clocks_of(facts: Sequence[LedgerFact], rule_set: RuleSet,
+              calendar: WorkingDayCalendar, as_of: date) -> list[ClockState]:
+    return compute_clocks(clock_facts(facts), rule_set, calendar, as_of)
+
+
+def _outcome(f: LedgerFact) -> Any:
+    value = f.data.get(DECISIONS[f.type])
+    if f.type == "threshold-decided":
+        return "met" if value else "not met"
+    return value
+
+
+def decision_rows(case: str, facts: Sequence[LedgerFact]) -> list[dict[str, Any]]:
+    rows = []
+    for f in facts:
+        if f.type not in DECISIONS:
+            continue
+        rows.append({
+            "case": case, "position": f.position, "decision": f.type,
+            "outcome": _outcome(f), "rationale": f.data.get("rationale")
+            or f.data.get("justification"), "decided_by": f.data.get("decided_by"),
+            "action": f.action, "recorded_by": f.actor, "key_id": f.key_id,
+            "occurred_at": f.occurred_at, "recorded_at": f.recorded_at.isoformat(),
+            "recorded_late": f.recorded_on > f.occurred_on,
+        })
+    return rows
+
+
+def clock_row(case: str, c: ClockState) -> dict[str, Any]:
+    iso = (lambda d: d.isoformat() if d else None)
+    return {
+        "case": case, "clock": c.clock, "action": c.action, "starts_on": iso(c.starts_on),
+        "due_on": iso(c.due_on), "at_risk_on": iso(c.at_risk_on), "status": c.status,
+        "met_on": iso(c.met_on), "recorded_late": c.recorded_late,
+        "breach_superseded": c.breach_superseded, "rule_set": c.rule_set,
+        "calendar": c.calendar, "paragraph": c.paragraph,
+        "original_due_on": iso(c.original_due_on),
+    }
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: str
+    facts: tuple[LedgerFact, ...]
+    rule_set: RuleSet
+    clocks: tuple[ClockState, ...]
+
+    @classmethod
+    def fold(cls, case: str, facts: Sequence[LedgerFact], rule_set: RuleSet,
+             calendar: WorkingDayCalendar, as_of: date) -> "CaseView":
+        return cls(case, tuple(facts), rule_set,
+                   tuple(clocks_of(facts, rule_set, calendar, as_of)))
+
+    @property
+    def opened_on(self) -> str | None:
+        for f in self.facts:
+            if f.type == "incident-referred":
+                return f.data["received_on"]
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "case": self.case, "stage": stage_of(self.facts), "events": len(self.facts),
+            "opened_on": self.opened_on, "rule_set": self.rule_set.name,
+            "decisions": decision_rows(self.case, self.facts),
+            "clocks": [clock_row(self.case, c) for c in self.clocks],
+        }

@@ -1,0 +1,79 @@
+"""Reading the ledger's events back as facts, straight from the events table.
+
+Reads use the indexed copies of signed values (case, recorded time, type) so that a
+case's history or "what we knew at instant T" never decodes the whole ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import distinct, select
+
+from domain.procedure import occurred_on
+from domain.calendar import london_date
+from ledger.app import LedgerApplication
+from ledger.mapper import parse_instant
+
+
+@dataclass(frozen=True)
+class LedgerFact:
+    position: int
+    type: str
+    case: str | None
+    data: dict[str, Any]
+    occurred_at: str
+    recorded_at: datetime
+    actor: str
+    key_id: str
+    personal_fields: tuple[str, ...] = ()
+
+    @property
+    def occurred_on(self) -> date:
+        return occurred_on(self.occurred_at)
+
+    @property
+    def recorded_on(self) -> date:
+        return london_date(self.recorded_at)
+
+    @property
+    def action(self) -> str | None:
+        return self.data.get("action") if self.type.startswith(("action-", "escalation-")) \
+            else None
+
+
+def _fact(position: int, state: bytes) -> LedgerFact:
+    p = json.loads(state)
+    return LedgerFact(position, p["type"], p["case"], p["data"], p["occurred_at"],
+                      parse_instant(p["recorded_at"]), p["actor"], p["key_id"],
+                      tuple(p.get("personal", {}).get("fields", ())))
+
+
+def case_facts(app: LedgerApplication, case: str,
+               until_recorded: str | None = None) -> list[LedgerFact]:
+    """Every event of one case (its case, LCSPR and action streams) in ledger order."""
+    t = app.events_table
+    q = select(t.c.position, t.c.state).where(t.c.case_ref == case).order_by(t.c.id)
+    if until_recorded is not None:
+        q = q.where(t.c.recorded_at <= until_recorded)
+    with app.engine.connect() as conn:
+        return [_fact(pos, bytes(state)) for pos, state in conn.execute(q)]
+
+
+def ledger_facts(app: LedgerApplication, event_type: str) -> list[LedgerFact]:
+    t = app.events_table
+    q = select(t.c.position, t.c.state).where(t.c.event_type == event_type).order_by(t.c.id)
+    with app.engine.connect() as conn:
+        return [_fact(pos, bytes(state)) for pos, state in conn.execute(q)]
+
+
+def case_refs(app: LedgerApplication, until_recorded: str | None = None) -> list[str]:
+    t = app.events_table
+    q = select(distinct(t.c.case_ref)).where(t.c.event_type == "incident-referred")
+    if until_recorded is not None:
+        q = q.where(t.c.recorded_at <= until_recorded)
+    with app.engine.connect() as conn:
+        return sorted(r for (r,) in conn.execute(q))
