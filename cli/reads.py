@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from cli.context import Env, emit_json, pass_env, table
+from service.chronology import chronology
 from service.queries import Queries, parse_day, parse_instant
 
 CLOCK_COLUMNS = [("case", "CASE"), ("clock", "CLOCK"), ("action", "ACTION"),
@@ -85,6 +86,50 @@ def case_history(env: Env, ref: str, as_json: bool) -> None:
                    f"{r['recorded_at']}")
     if not rows:
         click.echo("(no decisions recorded)")
+
+
+@case.command("diff")
+@click.argument("ref")
+@click.option("--from", "since", required=True, help="the earlier instant of recording")
+@click.option("--to", "until", required=True, help="the later instant of recording")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def case_diff(env: Env, ref: str, since: str, until: str, as_json: bool) -> None:
+    """What changed between two instants: events added, clocks changed, decisions made."""
+    d = Queries(env.app()).diff(ref, parse_instant(since, "from"), parse_instant(until, "to"))
+    if as_json:
+        emit_json(d)
+        return
+    click.echo(f"case {ref}: {len(d['events_added'])} events recorded between {since} "
+               f"and {until}")
+    table(d["events_added"], [("position", "POS"), ("recorded_at", "RECORDED"),
+                              ("occurred_at", "OCCURRED"), ("type", "EVENT"),
+                              ("actor", "BY")])
+    click.echo("\nclocks changed:")
+    table(d["clocks_changed"], [("clock", "CLOCK"), ("action", "ACTION"), ("from", "FROM"),
+                                ("to", "TO"), ("due_on", "DUE"), ("met_on", "MET ON")])
+    click.echo("\ndecisions made:")
+    table(d["decisions_made"], [("occurred_at", "OCCURRED"), ("decision", "DECISION"),
+                                ("outcome", "OUTCOME"), ("recorded_by", "BY")])
+
+
+@case.command("chronology")
+@click.argument("ref")
+@click.option("--include-personal", is_flag=True,
+              help="open the sealed personal fields (needs --as with an entitled role)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def case_chronology(env: Env, ref: str, include_personal: bool, as_json: bool) -> None:
+    """The App. 6 chronology, merged across agencies in the order events happened."""
+    rows = chronology(env.app(), env.home, ref, include_personal, env.actor)
+    if as_json:
+        emit_json(rows)
+        return
+    columns = [("event_at", "WHEN"), ("agency", "AGENCY"), ("source", "SOURCE"),
+               ("child_seen", "CHILD SEEN")]
+    if include_personal:
+        columns.append(("significant_event", "SIGNIFICANT EVENT"))
+    table(rows, columns)
 
 
 @click.command()

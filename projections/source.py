@@ -45,7 +45,7 @@ class LedgerFact:
             else None
 
 
-def _fact(position: int, state: bytes) -> LedgerFact:
+def fact_from_row(position: int, state: bytes) -> LedgerFact:
     p = json.loads(state)
     return LedgerFact(position, p["type"], p["case"], p["data"], p["occurred_at"],
                       parse_instant(p["recorded_at"]), p["actor"], p["key_id"],
@@ -60,14 +60,14 @@ def case_facts(app: LedgerApplication, case: str,
     if until_recorded is not None:
         q = q.where(t.c.recorded_at <= until_recorded)
     with app.engine.connect() as conn:
-        return [_fact(pos, bytes(state)) for pos, state in conn.execute(q)]
+        return [fact_from_row(pos, bytes(state)) for pos, state in conn.execute(q)]
 
 
 def ledger_facts(app: LedgerApplication, event_type: str) -> list[LedgerFact]:
     t = app.events_table
     q = select(t.c.position, t.c.state).where(t.c.event_type == event_type).order_by(t.c.id)
     with app.engine.connect() as conn:
-        return [_fact(pos, bytes(state)) for pos, state in conn.execute(q)]
+        return [fact_from_row(pos, bytes(state)) for pos, state in conn.execute(q)]
 
 
 def case_refs(app: LedgerApplication, until_recorded: str | None = None) -> list[str]:

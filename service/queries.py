@@ -1,5 +1,10 @@
-"""What the read commands ask: case list, case show (as of an instant), the decision
-trail, deadlines and actions, computed from the ledger's events."""
+"""What the read commands ask: case list, case show (as of an instant), case diff, the
+decision trail, the chronology, deadlines and actions.
+
+Answers about "now" come from the read models, brought up to date first; answers about
+the past (an instant of recording, or a date before today) are replayed by folding the
+events the ledger held then, so they never depend on what was recorded later.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,15 @@ from zoneinfo import ZoneInfo
 
 from domain.calendar import WorkingDayCalendar, london_date
 from domain.errors import InvalidFieldError, UnknownCaseError
-from domain.rulesets import RuleSet, get_rule_set
 from ledger.app import LedgerApplication
 from ledger.mapper import format_instant
+from projections import read
 from projections.actions import action_rows
-from projections.case_view import CaseView, clock_row, decision_rows, stage_of
-from projections.source import LedgerFact, case_facts, case_refs, ledger_facts
+from projections.case_view import CaseView, clock_row
+from projections.diff import case_diff
+from projections.projector import Projector
+from projections.rule_sets import RuleSetHistory
+from projections.source import LedgerFact, case_facts
 from service.calendar_england import england_calendar
 
 LONDON = ZoneInfo("Europe/London")
@@ -31,20 +39,18 @@ def parse_day(value: str | None, field: str = "as_of") -> date | None:
 
 
 def parse_instant(value: str | None, field: str = "as_of") -> datetime | None:
+    """An instant of recording; a bare date means the end of that London day."""
     if value is None:
         return None
     try:
-        if len(value) == 10:  # a date: what the ledger knew at the end of that London day
+        if len(value) == 10:
             day = date.fromisoformat(value)
-            local = datetime(day.year, day.month, day.day, 23, 59, 59, 999999,
-                             tzinfo=LONDON)
-            return local.astimezone(timezone.utc)
+            return datetime(day.year, day.month, day.day, 23, 59, 59, 999999,
+                            tzinfo=LONDON).astimezone(timezone.utc)
         instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidFieldError(field, "an ISO date or date-time", "not a date")
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=LONDON)
-    return instant
+    return instant if instant.tzinfo else instant.replace(tzinfo=LONDON)
 
 
 class Queries:
@@ -58,24 +64,18 @@ class Queries:
     def calendar(self) -> WorkingDayCalendar:
         return self._calendar or england_calendar()
 
-    @cached_property
-    def _rule_set_history(self) -> list[tuple[date, str]]:
-        # ledger-initialised sets the first rule set; each rule-set-adopted applies to
-        # cases opened on or after its effective date.
-        history = [(date.min, f.data["rule_set"])
-                   for f in ledger_facts(self.app, "ledger-initialised")]
-        history += sorted((date.fromisoformat(f.data["effective_from"]), f.data["rule_set"])
-                          for f in ledger_facts(self.app, "rule-set-adopted"))
-        return history or [(date.min, "wt2018-local")]
+    @property
+    def today(self) -> date:
+        return london_date(self.now)
 
-    def rule_set_for(self, facts: list[LedgerFact]) -> RuleSet:
-        opened = next((date.fromisoformat(f.data["received_on"]) for f in facts
-                       if f.type == "incident-referred"), date.max)
-        name = self._rule_set_history[0][1]
-        for effective, rule_set in self._rule_set_history:
-            if effective <= opened:
-                name = rule_set
-        return get_rule_set(name)
+    @cached_property
+    def projector(self) -> Projector:
+        projector = Projector(self.app, self.calendar)
+        projector.update()
+        return projector
+
+    def _live(self, as_of: date | None) -> bool:
+        return as_of is None or as_of >= self.today
 
     def facts(self, case: str, until: datetime | None = None) -> list[LedgerFact]:
         facts = case_facts(self.app, case, format_instant(until) if until else None)
@@ -87,33 +87,57 @@ class Queries:
              as_of_day: date | None = None) -> CaseView:
         facts = self.facts(case, as_of_instant)
         day = as_of_day or london_date(as_of_instant or self.now)
-        return CaseView.fold(case, facts, self.rule_set_for(facts), self.calendar, day)
+        rule_set = RuleSetHistory.load(self.app).for_case(facts)
+        return CaseView.fold(case, facts, rule_set, self.calendar, day)
 
-    def cases(self, case: str | None) -> list[str]:
-        return [case] if case else case_refs(self.app)
+    def _cases(self, case: str | None) -> list[str]:
+        self.projector
+        refs = [r["case_ref"] for r in read.case_summaries(self.app)]
+        if case is None:
+            return refs
+        if case not in refs:
+            raise UnknownCaseError(case)
+        return [case]
 
     def case_list(self) -> list[dict[str, Any]]:
+        self.projector
+        clocks = read.clock_rows(self.app, self.today)
         rows = []
-        for ref in case_refs(self.app):
-            v = self.view(ref)
-            statuses = [c.status for c in v.clocks]
-            rows.append({"case": ref, "stage": stage_of(v.facts), "opened_on": v.opened_on,
-                         "events": len(v.facts), "breached": statuses.count("breached"),
-                         "at_risk": statuses.count("at_risk"),
-                         "rule_set": v.rule_set.name})
+        for r in read.case_summaries(self.app):
+            statuses = [c["status"] for c in clocks if c["case"] == r["case_ref"]]
+            rows.append({"case": r["case_ref"], "stage": r["stage"],
+                         "opened_on": r["opened_on"], "events": r["events"],
+                         "breached": statuses.count("breached"),
+                         "at_risk": statuses.count("at_risk"), "rule_set": r["rule_set"]})
         return rows
 
     def deadlines(self, case: str | None, as_of: date | None) -> list[dict[str, Any]]:
-        return [clock_row(ref, c) for ref in self.cases(case)
+        refs = self._cases(case)
+        if self._live(as_of):
+            return read.clock_rows(self.app, as_of or self.today, case)
+        return [clock_row(ref, c) for ref in refs
                 for c in self.view(ref, as_of_day=as_of).clocks]
 
     def actions(self, case: str | None, as_of: date | None) -> list[dict[str, Any]]:
-        day = as_of or london_date(self.now)
+        refs = self._cases(case)
+        if self._live(as_of):
+            return read.action_rows(self.app, case)
         rows = []
-        for ref in self.cases(case):
-            facts = [f for f in self.facts(ref) if f.occurred_on <= day]
-            rows += action_rows(ref, facts)
+        for ref in refs:
+            rows += action_rows(ref, [f for f in self.facts(ref) if f.occurred_on <= as_of])
         return rows
 
     def history(self, case: str) -> list[dict[str, Any]]:
-        return decision_rows(case, self.facts(case))
+        self._cases(case)
+        return read.decision_trail(self.app, case)
+
+    def diff(self, case: str, since: datetime, until: datetime) -> dict[str, Any]:
+        try:
+            before = self.view(case, as_of_instant=since)
+        except UnknownCaseError:
+            before = None  # the case did not exist yet at the first instant
+        return case_diff(before, self.view(case, as_of_instant=until))
+
+    def chronology(self, case: str) -> list[dict[str, Any]]:
+        self._cases(case)
+        return read.chronology_rows(self.app, case)

@@ -70,3 +70,21 @@ def run_cli(home: Home, *args: str, input: str | None = None) -> Result:
     if home.db_url:
         base += ["--db", home.db_url]
     return CliRunner().invoke(cli, [*base, *args], input=input, catch_exceptions=False)
+
+
+def write_generated(lg: Ledger, seed: int, cases: int, extra: int = 0) -> int:
+    """Append generated cases, one transaction per case; returns events appended."""
+    from datetime import datetime, timezone
+
+    from service.actors import load_actor_signer
+    from service.writer import Writer
+    from tests.generator import generate, intents
+
+    signers = {a: load_actor_signer(lg.home, a) for a in [*ACTORS, "system"]}
+    writer = Writer(lg.app)
+    total = 0
+    for ref, steps in generate(seed, cases, extra):
+        batch = intents(ref, steps, datetime.now(timezone.utc))
+        writer.append(batch, {i.actor: signers[i.actor] for i in batch})
+        total += len(batch)
+    return total

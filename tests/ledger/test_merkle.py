@@ -137,7 +137,9 @@ def test_reference_roots() -> None:
         assert root_from_leaf_hashes(REF_LEAVES[:size]).hex() == hexroot
 
 
-_HAPPY_PARAMS = [p for p in _VECTOR_PARAMS if p.values[0] is None or p.values[0].name == "happy-path.json"]
+_HAPPY_PARAMS = [
+    p for p in _VECTOR_PARAMS if p.values[0] is None or p.values[0].name == "happy-path.json"
+]
 
 
 @pytest.mark.parametrize("path", _HAPPY_PARAMS)
@@ -226,7 +228,8 @@ def test_inclusion_proofs_verify_and_bind_every_bit(leaves, data) -> None:
 
     for j in range(len(proof)):
         for bad in _bit_flips(proof[j]):
-            assert not verify_inclusion(leaves[index], index, n, proof[:j] + [bad] + proof[j + 1 :], root)
+            tampered = proof[:j] + [bad] + proof[j + 1 :]
+            assert not verify_inclusion(leaves[index], index, n, tampered, root)
     for bad in _bit_flips(root):
         assert not verify_inclusion(leaves[index], index, n, proof, bad)
     for bad in _bit_flips(leaves[index]):
@@ -253,7 +256,8 @@ def test_consistency_proofs_verify_and_bind_both_roots(leaves, data) -> None:
         assert not verify_consistency(m, n, old_root, bad, proof)
     for j in range(len(proof)):
         for bad in _bit_flips(proof[j]):
-            assert not verify_consistency(m, n, old_root, new_root, proof[:j] + [bad] + proof[j + 1 :])
+            tampered = proof[:j] + [bad] + proof[j + 1 :]
+            assert not verify_consistency(m, n, old_root, new_root, tampered)
     assert not verify_consistency(m, n, old_root, new_root, proof + [new_root])
     assert not verify_consistency(m, n, old_root, new_root, [old_root] + proof)
     if m < n:

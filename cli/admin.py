@@ -1,0 +1,60 @@
+"""Commands that look after the ledger rather than a case: projections, rule sets."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import Env, emit_json, pass_env
+from domain.catalogue import RULE_SETS
+from projections.projector import Projector
+from service.calendar_england import england_calendar
+from service.queries import parse_day
+from service.recording import record_event
+
+
+@click.group()
+def projections() -> None:
+    """The read models (case summary, clocks, actions, decisions, chronology)."""
+
+
+@projections.command("rebuild")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def projections_rebuild(env: Env, as_json: bool) -> None:
+    """Drop the read models and rebuild them from the ledger."""
+    report = Projector(env.app(), england_calendar()).rebuild()
+    out = {"events_read": report.events_read, "cases": report.cases_updated,
+           "position": report.position}
+    emit_json(out) if as_json else click.echo(
+        f"rebuilt from {out['events_read']} events: {out['cases']} cases, "
+        f"position {out['position']}")
+
+
+@projections.command("update")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def projections_update(env: Env, as_json: bool) -> None:
+    """Bring the read models up to date (read commands do this themselves)."""
+    report = Projector(env.app(), england_calendar()).update()
+    out = {"events_read": report.events_read, "cases": report.cases_updated,
+           "position": report.position}
+    emit_json(out) if as_json else click.echo(
+        f"{out['events_read']} new events, {out['cases']} cases updated")
+
+
+@click.group("rule-set")
+def rule_set() -> None:
+    """The timescales in force (wt2018-local, wt2023)."""
+
+
+@rule_set.command("adopt")
+@click.argument("name", type=click.Choice(RULE_SETS))
+@click.option("--effective-from", required=True,
+              help="cases opened (referral received) on or after this date use it")
+@pass_env
+def rule_set_adopt(env: Env, name: str, effective_from: str) -> None:
+    """Adopt a rule set for cases opened from a date (signed by admin)."""
+    parse_day(effective_from, "effective_from")
+    r = record_event(env.app(), env.home, env.actor or "admin", "rule-set-adopted", None,
+                     {"rule_set": name, "effective_from": effective_from})
+    click.echo(f"rule set {name} adopted from {effective_from} (position {r.position})")

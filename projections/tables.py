@@ -1,0 +1,106 @@
+"""The read models' tables, beside the ledger in the same database.
+
+Clock rows are stored as judged at an open horizon (every fact known, no date yet passed
+judgement) and judged against a date when read: a clock that nobody stopped becomes
+breached at midnight without any new event, so its status cannot be frozen into a row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+metadata = MetaData()
+
+tracking = Table(
+    "proj_tracking", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("position", BIGINT, nullable=False),
+)
+
+cases = Table(
+    "proj_cases", metadata,
+    Column("case_ref", String(64), primary_key=True),
+    Column("stage", String(40), nullable=False),
+    Column("opened_on", String(10)),
+    Column("events", Integer, nullable=False),
+    Column("rule_set", String(32), nullable=False),
+    Column("harm", String(20)),
+    Column("threshold", String(10)),
+    Column("last_position", BIGINT, nullable=False),
+)
+
+clocks = Table(
+    "proj_clocks", metadata,
+    Column("case_ref", String(64), primary_key=True),
+    Column("clock", String(48), primary_key=True),
+    Column("action", String(64), primary_key=True),  # '' for case clocks
+    Column("seq", Integer, nullable=False),
+    Column("starts_on", String(10)),
+    Column("due_on", String(10)),
+    Column("at_risk_on", String(10)),
+    Column("horizon_status", String(16), nullable=False),
+    Column("met_on", String(10)),
+    Column("recorded_late", Boolean, nullable=False),
+    Column("breach_superseded", Boolean, nullable=False),
+    Column("breach_recorded", Boolean, nullable=False),
+    Column("rule_set", String(32), nullable=False),
+    Column("calendar", String(64), nullable=False),
+    Column("paragraph", String(64), nullable=False),
+    Column("original_due_on", String(10)),
+    Column("unit", String(16), nullable=False),
+)
+
+actions = Table(
+    "proj_actions", metadata,
+    Column("case_ref", String(64), primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("agency", Text, nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("original_deadline", String(10), nullable=False),
+    Column("deadline", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("completed_on", String(10)),
+    Column("escalations", Text, nullable=False),  # JSON list of {"level", "on"}
+    Column("responses", Integer, nullable=False),
+)
+
+decisions = Table(
+    "proj_decisions", metadata,
+    Column("position", BIGINT, primary_key=True),
+    Column("case_ref", String(64), nullable=False, index=True),
+    Column("decision", String(48), nullable=False),
+    Column("outcome", Text),
+    Column("rationale", Text),
+    Column("decided_by", Text),  # JSON list
+    Column("action", String(64)),
+    Column("recorded_by", String(64), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("occurred_at", String(32), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("recorded_late", Boolean, nullable=False),
+)
+
+chronology = Table(
+    "proj_chronology", metadata,
+    Column("position", BIGINT, primary_key=True),
+    Column("case_ref", String(64), nullable=False, index=True),
+    Column("agency", Text, nullable=False),
+    Column("event_at", String(32), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("child_seen", Boolean, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("personal_fields", Text, nullable=False),  # JSON list of sealed field names
+)
+
+PER_CASE = (cases, clocks, actions, decisions, chronology)
