@@ -690,6 +690,12 @@ _DECLARATIONS: tuple[EventType, ...] = (
         Field("size", "int", minimum=0, help="number of events the checkpoint covers"),
         _hex("root_hash", "Merkle root over those events"),
         _hex("head_hash", "hash of the last event of the chain"),
+        # Not in EVENTS.md: the RFC 9162 compact range at this size lets the next
+        # checkpoint extend the tree from the new events alone (cost grows with what is
+        # new, not with the history). Its root must equal root_hash (cspr verify).
+        Field("frontier", "list", required=False, item=_hex(
+            "item", "a subtree hash"), help="the right-edge subtree hashes of the Merkle "
+            "tree at this size (RFC 9162 compact range)"),
     ),
     # Not listed in EVENTS.md but implied by it and by CLI.md (`cspr init --rule-set`) and
     # PROCEDURE.md ("rule sets are data, dated and versioned").

@@ -127,13 +127,16 @@ def _action_closed(ctx: RuleContext) -> bool:
 
 
 def _escalated_already(ctx: RuleContext) -> bool:
+    # §13.4: the ladder counts from the deadline in force. An escalation belongs to the
+    # current ladder when it is dated after that deadline; one made before an extension
+    # moved the deadline later does not stop the new ladder from climbing again.
     a = ctx.action
     if a is None:
         return False
     in_force = _deadline_in_force(a)
     return any(
         f.type == "action-escalated" and f.data["level"] == ctx.data["level"]
-        and f.data.get("deadline_in_force", in_force) == in_force
+        and f.data["on"] > in_force
         for f in a.facts
     )
 

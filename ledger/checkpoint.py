@@ -17,7 +17,6 @@ from sqlalchemy import select
 from ledger.canonical import canonical_json
 from ledger.chain import GENESIS, leaf_hash_of, signed_bytes
 from ledger.mapper import format_instant
-from ledger.merkle import root_from_leaf_hashes
 from ledger.report import Problem
 from ledger.schema import head_table
 from ledger.signing import Signer, verify_signature
@@ -72,20 +71,26 @@ def checkpoint_problems(cp: dict[str, Any], chain: list[bytes], roots: dict[int,
     return problems
 
 
-def read_leaves(app: "LedgerApplication") -> tuple[list[bytes], bytes]:
-    """Every event's leaf hash in order, and the stored chain hash of the last one."""
+def read_leaves(app: "LedgerApplication", after: int = 0) -> tuple[list[bytes], bytes]:
+    """The leaf hashes of the events after position ``after``, in order, and the stored
+    chain hash of the last one read (GENESIS when there is none)."""
+    t = app.events_table
     leaves: list[bytes] = []
     head = GENESIS
-    for row in app.rows(["originator_id", "originator_version", "topic", "state",
-                         "signature", "chain_hash"]):
-        _, oid, version, topic, state, signature, head = row
-        leaves.append(leaf_hash_of(signed_bytes(oid, version, topic, bytes(state)),
-                                   bytes(signature)))
-    return leaves, bytes(head)
-
-
-def merkle_root(leaves: list[bytes]) -> bytes:
-    return root_from_leaf_hashes(leaves)
+    last = after
+    with app.engine.connect() as conn:
+        while True:
+            batch = conn.execute(
+                select(t.c.position, t.c.originator_id, t.c.originator_version, t.c.topic,
+                       t.c.state, t.c.signature, t.c.chain_hash)
+                .where(t.c.position > last).order_by(t.c.position).limit(5000)).all()
+            if not batch:
+                break
+            for position, oid, version, topic, state, signature, chain in batch:
+                leaves.append(leaf_hash_of(signed_bytes(oid, version, topic, bytes(state)),
+                                           bytes(signature)))
+                head, last = bytes(chain), position
+    return leaves, head
 
 
 def head_of(app: "LedgerApplication") -> tuple[int, bytes]:

@@ -9,7 +9,11 @@ from typing import Any, Callable
 
 from domain.streams import LedgerStream
 from ledger.app import LedgerApplication
-from ledger.checkpoint import merkle_root, read_leaves, sign_checkpoint
+from sqlalchemy import select
+
+from ledger.chain import GENESIS
+from ledger.checkpoint import read_leaves, sign_checkpoint
+from ledger.merkle import CompactRange
 from ledger.report import Report
 from ledger.verify import verify_ledger
 from domain.errors import InvalidFieldError
@@ -22,16 +26,43 @@ def create_checkpoint(app: LedgerApplication, home: Home,
                       clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                       ) -> dict[str, Any]:
     system = load_actor_signer(home, "system")
-    leaves, head = read_leaves(app)
+    tree = _last_tree(app)
+    leaves, head = read_leaves(app, after=tree.size)
+    if not leaves:
+        head = _head_hash(app, tree.size)
+    tree.extend(leaves)
     ledger = app.load(LedgerStream, "ledger")
     partnership = getattr(ledger, "partnership", "")
     now = clock()
-    cp = sign_checkpoint(len(leaves), head, merkle_root(leaves), system, now, partnership)
+    cp = sign_checkpoint(tree.size, head, tree.root(), system, now, partnership)
     intent = make_intent("checkpoint-signed", None, {
         "size": cp["size"], "root_hash": cp["root_hash"], "head_hash": cp["head_hash"],
+        "frontier": [h.hex() for h in tree.hashes],
     }, None, "system", now)
     Writer(app, clock).append([intent], {"system": system})
     return cp
+
+
+def _last_tree(app: LedgerApplication) -> CompactRange:
+    """The Merkle tree as the last checkpoint left it, so only newer events are read."""
+    t = app.events_table
+    with app.engine.connect() as conn:
+        state = conn.execute(select(t.c.state).where(t.c.event_type == "checkpoint-signed")
+                             .order_by(t.c.id.desc()).limit(1)).scalar()
+    if state is not None:
+        data = json.loads(bytes(state))["data"]
+        if "frontier" in data:
+            tree = CompactRange(data["size"], [bytes.fromhex(h) for h in data["frontier"]])
+            if tree.root().hex() == data["root_hash"]:
+                return tree
+    return CompactRange()
+
+
+def _head_hash(app: LedgerApplication, position: int) -> bytes:
+    t = app.events_table
+    with app.engine.connect() as conn:
+        value = conn.execute(select(t.c.chain_hash).where(t.c.position == position)).scalar()
+    return bytes(value) if value is not None else GENESIS
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

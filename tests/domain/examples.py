@@ -186,7 +186,8 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "actor-key-rotated": {"actor": "officer.a", "public_key": _KEY, "key_id": "officer.a-2"},
     "actor-revoked": {"actor": "officer.a", "reason": "Made-up reason."},
-    "checkpoint-signed": {"size": 42, "root_hash": _HASH_A, "head_hash": _HASH_B},
+    "checkpoint-signed": {"size": 42, "root_hash": _HASH_A, "head_hash": _HASH_B,
+                          "frontier": [_HASH_A]},
     "ledger-initialised": {
         "partnership": "Example Safeguarding Partnership",
         "rule_set": "wt2018-local",

@@ -224,7 +224,8 @@ def test_the_ledgers_own_types_have_the_briefed_fields():
         },
         "actor-key-rotated": {"actor": "text", "public_key": "text", "key_id": "text"},
         "actor-revoked": {"actor": "text", "reason": "text"},
-        "checkpoint-signed": {"size": "int", "root_hash": "text", "head_hash": "text"},
+        "checkpoint-signed": {"size": "int", "root_hash": "text", "head_hash": "text",
+                              "frontier": "list"},
         "ledger-initialised": {"partnership": "text", "rule_set": "enum"},
         "rule-set-adopted": {"rule_set": "enum", "effective_from": "date"},
     }
