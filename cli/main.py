@@ -11,6 +11,7 @@ import click
 from cli.context import Env, emit_json, pass_env, table
 from cli.errors import CsprGroup
 from cli.admin import projections, rule_set
+from cli.jobs import jobs, report
 from cli.reads import actions, case, deadlines
 from cli.record import import_, record
 from domain.catalogue import RULE_SETS, ROLES, json_schema
@@ -96,7 +97,8 @@ def actor_list(env: Env, as_json: bool) -> None:
                ("revoked", "REVOKED")])
 
 
-for _command in (record, import_, case, deadlines, actions, projections, rule_set):
+for _command in (record, import_, case, deadlines, actions, projections, rule_set, jobs,
+                 report):
     cli.add_command(_command)
 
 

@@ -133,7 +133,7 @@ def case_rows(v: CaseView) -> list[tuple[Any, list[dict[str, Any]]]]:
     facts = v.facts
     referral = next(f for f in facts if f.type == "incident-referred")
     threshold = next((f for f in facts if f.type == "threshold-decided"), None)
-    breached = {(f.data["clock"], f.data.get("action") or "") for f in facts
+    breached = {(f.data["clock"], f.data["due_on"]) for f in facts
                 if f.type == "deadline-breached"}
     iso = (lambda d: d.isoformat() if d else None)
     case_row = {
@@ -150,7 +150,7 @@ def case_rows(v: CaseView) -> list[tuple[Any, list[dict[str, Any]]]]:
         "horizon_status": "open" if c.status == "breached" else c.status,
         "met_on": iso(c.met_on), "recorded_late": c.recorded_late,
         "breach_superseded": c.breach_superseded,
-        "breach_recorded": (c.clock, c.action or "") in breached,
+        "breach_recorded": (c.clock, iso(c.due_on)) in breached,
         "rule_set": c.rule_set, "calendar": c.calendar, "paragraph": c.paragraph,
         "original_due_on": iso(c.original_due_on),
         "unit": v.rule_set.clock(c.clock).unit,

@@ -20,6 +20,9 @@ def judge(row: dict[str, Any], as_of: date) -> tuple[str, str | None]:
     """
     status, met_on, due = row["horizon_status"], row["met_on"], row["due_on"]
     day = as_of.isoformat()
+    if status in ("met", "met_late") and met_on and met_on > day \
+            and row["unit"] != "years_after":
+        status = "open"  # stopped only after the day asked about (a catch-up run)
     if status == "open":
         if day > due:
             return "breached", None

@@ -1,0 +1,71 @@
+"""``cspr jobs nightly`` and ``cspr report compliance``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.context import Env, emit_json, pass_env
+from domain.streams import LedgerStream
+from jobs.compliance import compliance
+from jobs.nightly import run_nightly
+from jobs.render import to_csv, to_html, to_json
+from service.queries import Queries, parse_day
+
+
+@click.group()
+def jobs() -> None:
+    """Scheduled work (see cron/ for the crontab line and systemd units)."""
+
+
+@jobs.command("nightly")
+@click.option("--as-of", help="the London date at whose end clocks are judged (default today)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def nightly(env: Env, as_of: str | None, as_json: bool) -> None:
+    """Record breached timescales and due escalations, send the letters, verify what is
+    new, sign a checkpoint and write the compliance report. Safe to run twice."""
+    result = run_nightly(env.app(), env.home, parse_day(as_of))
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        click.echo(f"nightly run for {result.as_of}: {result.breaches_recorded} breaches and "
+                   f"{result.escalations_recorded} escalations recorded "
+                   f"({result.already_recorded} already recorded); "
+                   f"{result.messages_written} letters written, {result.messages_sent} sent; "
+                   f"{result.events_verified} new events verified; checkpoint at "
+                   f"{result.checkpoint_size}; report {result.report}")
+    if not result.verify_ok:
+        click.echo(f"VERIFY FAILED: {len(result.problems)} problem(s) in events appended "
+                   "since the last checkpoint; run 'cspr verify' and investigate", err=True)
+        raise SystemExit(1)
+
+
+@click.group()
+def report() -> None:
+    """Reports for the partnership's board and inspectors."""
+
+
+@report.command("compliance")
+@click.option("--from", "since", required=True, help="first day of the period")
+@click.option("--to", "until", required=True, help="last day of the period")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="html",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="write here (default stdout)")
+@pass_env
+def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | None) -> None:
+    """Timeliness per clock, the breaches, and overdue actions with their escalations."""
+    start, end = parse_day(since, "from"), parse_day(until, "to")
+    q = Queries(env.app())
+    as_of = min(end, q.today)
+    clocks = q.deadlines(None, as_of)
+    actions = q.actions(None, as_of)
+    ledger = q.app.load(LedgerStream, "ledger")
+    rep = compliance(clocks, actions, start, end, as_of, getattr(ledger, "partnership", ""))
+    text = {"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep)
+    if output:
+        Path(output).write_text(text)
+        click.echo(f"written {output}")
+    else:
+        click.echo(text, nl=False)

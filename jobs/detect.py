@@ -1,0 +1,62 @@
+"""What the nightly job owes the ledger for a date: the breaches and escalations that are
+due at the end of that date and not yet recorded.
+
+Pure and deterministic: the same clock table gives the same events with the same dates,
+whichever run (on time, late, twice, on two hosts at once) records them, so the
+procedure's duplicate rules make every one of them land exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Sequence
+
+# §13.4, §21.2: the ladder's rungs and the level each one escalates to.
+LADDER = {"action_head_of_service": "head_of_service", "action_chief_officer": "chief_officer"}
+
+
+@dataclass(frozen=True)
+class Due:
+    type: str  # deadline-breached | action-escalated
+    case: str
+    data: dict[str, Any]
+    occurred_on: date
+    deadline_in_force: str | None = None
+
+
+def _day_after(iso: str) -> date:
+    # A clock due on D is breached once D has ended: the event is dated D + 1.
+    return date.fromisoformat(iso) + timedelta(days=1)
+
+
+def due_breaches(clocks: Sequence[dict[str, Any]]) -> list[Due]:
+    out = []
+    for c in clocks:
+        if c["status"] != "breached" or c["clock"] in LADDER or c.get("breach_recorded"):
+            continue
+        out.append(Due("deadline-breached", c["case"], {
+            "clock": c["clock"], "due_on": c["due_on"], "rule_set": c["rule_set"],
+            "calendar": c["calendar"]}, _day_after(c["due_on"])))
+    return out
+
+
+def due_escalations(clocks: Sequence[dict[str, Any]],
+                    actions: Sequence[dict[str, Any]]) -> list[Due]:
+    by_action = {(a["case"], a["action"]): a for a in actions}
+    out = []
+    for c in clocks:
+        level = LADDER.get(c["clock"])
+        if level is None or c["status"] != "breached":
+            continue
+        a = by_action.get((c["case"], c["action"]))
+        if a is None or a["status"] != "open":
+            continue
+        # An escalation dated after the deadline in force belongs to the current ladder.
+        if any(e["level"] == level and e["on"] > a["deadline"] for e in a["escalations"]):
+            continue
+        on = _day_after(c["due_on"])
+        out.append(Due("action-escalated", c["case"], {
+            "action": c["action"], "level": level, "on": on.isoformat()}, on,
+            deadline_in_force=a["deadline"]))
+    return out
