@@ -57,6 +57,8 @@ class NightlyResult:
     messages_written: int = 0
     messages_sent: int = 0
     messages_failed: int = 0
+    messages_held: int = 0
+    relay_error: str | None = None
     events_verified: int = 0
     verify_ok: bool = True
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -120,6 +122,7 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
     report = deliver(_outbox(home), smtp_url if smtp_url is not None
                      else os.environ.get("CSPR_SMTP_URL"))
     result.messages_sent, result.messages_failed = len(report.sent), len(report.failed)
+    result.messages_held, result.relay_error = len(report.held), report.relay_error
 
     check = verify_ledger(app, since=last_size)
     result.events_verified, result.verify_ok = check.events_checked, check.ok

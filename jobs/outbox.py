@@ -259,8 +259,8 @@ class Outbox:
         self._remove(entry, UNKNOWN_STATE)
 
     def mark_rejected(self, entry: StoredMessage, at: datetime, reply: str) -> None:
-        self._write_marker(entry, REJECTED_STATE, {"key": entry.key, "rejected_at": at.isoformat(),
-                                             "reply": reply})
+        self._write_marker(entry, REJECTED_STATE,
+                           {"key": entry.key, "rejected_at": at.isoformat(), "reply": reply})
 
     def release(self, key: str) -> None:
         """A person decided a held message should be tried again."""

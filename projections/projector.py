@@ -11,6 +11,7 @@ Concurrent updaters serialise on the tracking row.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from domain.calendar import WorkingDayCalendar
 from ledger.app import LedgerApplication
@@ -42,7 +44,23 @@ class Projector:
     def __init__(self, app: LedgerApplication, calendar: WorkingDayCalendar) -> None:
         self.app = app
         self.calendar = calendar
-        T.metadata.create_all(app.engine, checkfirst=True)
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        # Two processes starting at once (two cron hosts) may both find the tables
+        # missing; the loser of the race sees them created and carries on.
+        for attempt in range(5):
+            try:
+                T.metadata.create_all(self.app.engine, checkfirst=True)
+                with self.app.engine.begin() as conn:
+                    if conn.execute(select(T.tracking.c.name)
+                                    .where(T.tracking.c.name == NAME)).first() is None:
+                        conn.execute(insert(T.tracking).values(name=NAME, position=0))
+                return
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def position(self) -> int:
         with self.app.engine.connect() as conn:
@@ -50,15 +68,12 @@ class Projector:
                                 .where(T.tracking.c.name == NAME)).scalar() or 0
 
     def _lock(self, conn: Connection) -> int:
-        row = conn.execute(select(T.tracking.c.position).where(T.tracking.c.name == NAME)
-                           .with_for_update()).first()
-        if row is None:
-            conn.execute(insert(T.tracking).values(name=NAME, position=0))
-            return 0
-        # On SQLite the no-op update is what takes the write lock (FOR UPDATE is ignored).
+        # Write first, read second: the no-op update takes the row lock on PostgreSQL and
+        # the database write lock on SQLite, so the position read is the latest one.
         conn.execute(update(T.tracking).where(T.tracking.c.name == NAME)
                      .values(position=T.tracking.c.position))
-        return int(row[0])
+        return int(conn.execute(select(T.tracking.c.position)
+                                .where(T.tracking.c.name == NAME)).scalar_one())
 
     def update(self) -> UpdateReport:
         report = UpdateReport()

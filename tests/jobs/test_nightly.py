@@ -186,3 +186,39 @@ def test_a_run_killed_half_way_is_completed_by_the_next(many_breaches):
     assert len(keys) == len(set(keys)) == 18
     # letters for the killed run's breaches were written by the second run
     assert len(list(many_breaches.home.outbox.glob("*.eml"))) == 18
+
+
+def test_letters_are_delivered_once_to_a_real_smtp_server(home):
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self):
+            self.received = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.received.append(envelope.content)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # a free loopback port for the test's own server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with at("2026-01-12", 10):
+            lg = make_ledger(home)
+            lg.record("bu1", "incident-referred", "S-1",
+                      data("incident-referred", aware_on="2026-01-05",
+                           received_on="2026-01-05", incident_on="2026-01-02"), "2026-01-05")
+        url = f"smtp://127.0.0.1:{port}"
+        with at("2026-01-13"):
+            first = run_nightly(lg.app, home, calendar=CAL, smtp_url=url)
+            second = run_nightly(lg.app, home, calendar=CAL, smtp_url=url)
+        assert first.messages_sent == 3 and second.messages_sent == 0
+        assert len(sink.received) == 3
+        assert all(b"S-1" in m and b"Testchild" not in m for m in sink.received)
+    finally:
+        controller.stop()
