@@ -33,8 +33,11 @@ def _check(value: Any) -> None:
             _check(v)
 
 
-def canonical_json(value: Any) -> bytes:
-    _check(value)
+def canonical_json(value: Any, checked: bool = True) -> bytes:
+    """``checked=False`` is for values already validated by the catalogue (which admits
+    no floats); everything else is checked."""
+    if checked:
+        _check(value)
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reject
     ).encode("utf-8")

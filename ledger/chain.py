@@ -15,12 +15,11 @@ the Merkle tree of signed checkpoints, so one hash per event serves both proofs.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-
-from ledger.canonical import canonical_json
 
 EVENT_DOMAIN = b"cspr-ledger/event/v1\n"
 GENESIS = bytes(32)
@@ -33,7 +32,10 @@ def signed_bytes(originator_id: UUID | str, version: int, topic: str, state: byt
         "topic": topic,
         "state_sha256": hashlib.sha256(state).hexdigest(),
     }
-    return EVENT_DOMAIN + canonical_json(header)
+    # Strings and ints only, so plain sorted compact JSON *is* canonical_json's output;
+    # skipping its float check matters on the hot path of every append and verify.
+    return EVENT_DOMAIN + json.dumps(header, sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False).encode()
 
 
 def leaf_hash_of(signed: bytes, signature: bytes) -> bytes:
@@ -57,10 +59,4 @@ class SignedStoredEvent(StoredEvent):
     actor: str
     key_id: str
     event_type: str
-
-    @property
-    def leaf(self) -> bytes:
-        signed = signed_bytes(
-            self.originator_id, self.originator_version, self.topic, self.state
-        )
-        return leaf_hash_of(signed, self.signature)
+    leaf: bytes  # computed where it is signed, so nothing is hashed under the lock

@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.catalogue import personal_field_names
 from ledger.canonical import canonical_json, loads
-from ledger.chain import SignedStoredEvent, signed_bytes
+from ledger.chain import SignedStoredEvent, leaf_hash_of, signed_bytes
 from ledger.envelope import Sealer
 from ledger.signing import Signer
 
@@ -45,7 +45,7 @@ def format_instant(instant: datetime) -> str:
 
 
 def parse_instant(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text)  # 3.11 reads the trailing Z as UTC
 
 
 class SigningMapper(Mapper):
@@ -75,9 +75,10 @@ class SigningMapper(Mapper):
                 "fields": sorted(personal),
                 "sha256": hashlib.sha256(sealed).hexdigest(),
             }
-        state = canonical_json(payload)
+        state = canonical_json(payload, checked=False)  # the catalogue validated it
         oid, version = domain_event.originator_id, domain_event.originator_version
-        signature = signer.sign(signed_bytes(oid, version, topic, state))
+        signed = signed_bytes(oid, version, topic, state)
+        signature = signer.sign(signed)
         return SignedStoredEvent(
             originator_id=oid,
             originator_version=version,
@@ -90,6 +91,7 @@ class SigningMapper(Mapper):
             actor=actor,
             key_id=signer.key_id,
             event_type=content["type"],
+            leaf=leaf_hash_of(signed, signature),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:

@@ -10,6 +10,7 @@ then writing would fork the chain as soon as two processes append at once.
 from __future__ import annotations
 
 from typing import Any, Sequence
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
@@ -53,56 +54,56 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
                 except SAIntegrityError:
                     conn.rollback()  # another process created it first
 
-    def _lock_table(self, session: Session) -> None:
-        super()._lock_table(session)
-        if self.datastore.engine.dialect.name == "sqlite":
-            session.execute(
-                update(head_table)
-                .where(head_table.c.id == 1)
-                .values(position=head_table.c.position)
-            )
-
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int]:
-        self._lock_table(session)
+        table = self.events_record_cls.__table__
+        # PostgreSQL: LOCK TABLE, so notification ids commit in order (the library's).
+        SQLAlchemyApplicationRecorder._lock_table(self, session)
+        # One statement takes SQLite's write lock *and* reads the head: no stale head,
+        # no forked chain, however many processes append.
         position, previous = session.execute(
-            select(head_table.c.position, head_table.c.chain_hash).where(
-                head_table.c.id == 1
-            )
+            update(head_table).where(head_table.c.id == 1)
+            .values(position=head_table.c.position)
+            .returning(head_table.c.position, head_table.c.chain_hash)
         ).one()
-        records = []
+        rows = []
         for e in stored_events:
             if not isinstance(e, SignedStoredEvent):
                 raise TypeError("the ledger stores only signed events")
             position += 1
             previous = link(previous, e.leaf)
-            records.append(
-                self.events_record_cls(
-                    originator_id=e.originator_id,
-                    originator_version=e.originator_version,
-                    topic=e.topic,
-                    state=e.state,
-                    position=position,
-                    chain_hash=previous,
-                    signature=e.signature,
-                    sealed=e.sealed,
-                    recorded_at=e.recorded_at,
-                    case_ref=e.case_ref,
-                    actor=e.actor,
-                    key_id=e.key_id,
-                    event_type=e.event_type,
-                )
-            )
-        session.add_all(records)
-        session.flush()
-        session.execute(
-            update(head_table)
-            .where(head_table.c.id == 1)
-            .values(position=position, chain_hash=previous)
-        )
+            rows.append({
+                "originator_id": e.originator_id, "originator_version": e.originator_version,
+                "topic": e.topic, "state": e.state, "position": position,
+                "chain_hash": previous, "signature": e.signature, "sealed": e.sealed,
+                "recorded_at": e.recorded_at, "case_ref": e.case_ref, "actor": e.actor,
+                "key_id": e.key_id, "event_type": e.event_type,
+            })
+        ids = [r[0] for r in session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        session.execute(update(head_table).where(head_table.c.id == 1)
+                        .values(position=position, chain_hash=previous))
         self._notify_channel(session)
-        return [r.id for r in records]
+        return ids
+
+    def select_events(self, originator_id: UUID | str, gt: int | None = None,
+                      lte: int | None = None, desc: bool = False,
+                      limit: int | None = None) -> list[StoredEvent]:
+        # Core, four columns: the library's ORM query costs more than the decoding.
+        t = self.events_record_cls.__table__
+        q = select(t.c.originator_id, t.c.originator_version, t.c.topic, t.c.state).where(
+            t.c.originator_id == originator_id)
+        if gt is not None:
+            q = q.where(t.c.originator_version > gt)
+        if lte is not None:
+            q = q.where(t.c.originator_version <= lte)
+        q = q.order_by(t.c.originator_version.desc() if desc else t.c.originator_version)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.transaction(commit=False) as session:
+            return [StoredEvent(originator_id=r[0], originator_version=r[1], topic=r[2],
+                                state=bytes(r[3])) for r in session.execute(q)]
 
 
 class LedgerFactory(SQLAlchemyFactory):
