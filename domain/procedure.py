@@ -25,6 +25,8 @@ from domain.rules import (
 )
 from domain.streams import STREAM_CLASSES, Action, Case, Review, Stream, stream_id
 
+REVIEW_READERS = frozenset({"case-closed"})  # §4.3, §10.5: was there a review?
+
 Loader = Callable[[type[Stream], tuple[str, ...]], "Stream | None"]
 
 
@@ -83,7 +85,10 @@ class Procedure:
             case = self.stream(Case, intent.case or "")
             if case is None and intent.type != "incident-referred":
                 raise UnknownCaseError(intent.case or "")
-            review = self.stream(Review, intent.case or "")
+            # Only these rules read the LCSPR; skipping the read elsewhere halves the cost
+            # of recording an action update or a case event.
+            if kind == "review" or intent.type in REVIEW_READERS:
+                review = self.stream(Review, intent.case or "")
             if kind == "review" and review is None and intent.type != "review-commissioned":
                 raise ReviewNotCommissionedError("no LCSPR has been commissioned for this case")
             if kind == "action":

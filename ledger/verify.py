@@ -25,17 +25,17 @@ from sqlalchemy import select
 
 from domain.catalogue import EVENT_TYPES
 from ledger.app import LedgerApplication
-from ledger.chain import GENESIS, leaf_hash_of, link, signed_bytes
+from ledger.chain import GENESIS, link
 from ledger.checkpoint import checkpoint_problems
 from ledger.report import Problem, Report
 from ledger.merkle import CompactRange
 from ledger.schema import head_table
-from ledger.sigbatch import verify_batch
+from ledger.sigbatch import hash_and_verify
 
 COLUMNS = ["originator_id", "originator_version", "topic", "state", "position",
            "chain_hash", "signature", "sealed", "recorded_at", "case_ref", "actor",
            "key_id", "event_type"]
-BATCH = 2048
+BATCH = 512  # small enough that both workers stay busy to the end
 _TOPIC_CLASS = {name: et.class_name for name, et in EVENT_TYPES.items()}
 
 
@@ -54,37 +54,39 @@ class Verifier:
         self.chain: list[bytes] = [GENESIS]  # recomputed chain hash after each position
         self.tree = CompactRange()
         self.roots: dict[int, bytes] = {0: self.tree.root()}
-        self.pending: list[tuple[bytes, bytes, bytes, int]] = []
         self.stored_previous = GENESIS
         self.claimed: list[tuple[int, dict[str, Any]]] = []
 
     def problem(self, position: int, kind: str, detail: str) -> None:
         self.report.problems.append(Problem(position, kind, detail))
 
-    def row(self, n: int, row: Any) -> None:
+    def inspect(self, n: int, row: Any) -> tuple[Any, ...]:
+        """Order-dependent checks of one row (position, payload, key, role); returns the
+        work a worker can do out of order: its signed bytes, leaf and signature check."""
         (oid, version, topic, state, position, chain_hash, signature, sealed, recorded_at,
          case_ref, actor, key_id, event_type) = row[1:]
-        state, chain_hash, signature = bytes(state), bytes(chain_hash), bytes(signature)
+        state, signature = bytes(state), bytes(signature)
         if position != n:
             self.problem(n, "position", f"row {row[0]} claims position {position}, "
                                         f"expected {n} (an event is missing, extra or moved)")
-        signed = signed_bytes(oid, version, topic, state)
-        leaf = leaf_hash_of(signed, signature)
+        public_key = None
+        try:
+            payload = json.loads(state)
+            self.payload(n, payload, topic, sealed,
+                         (recorded_at, case_ref, actor, key_id, event_type))
+            entry = self.keys.get(payload["key_id"])
+            public_key = entry.public_key if entry is not None else None
+        except (ValueError, KeyError, TypeError) as e:
+            self.problem(n, "malformed", f"payload does not decode ({type(e).__name__})")
+        return (str(oid), version, topic, state, signature, public_key, n)
+
+    def link(self, n: int, leaf: bytes, chain_hash: bytes) -> None:
+        """In-order linking once a row's leaf is known."""
         if chain_hash != link(self.stored_previous, leaf):
             self.problem(n, "chain", "hash link to the previous event does not match")
         self.stored_previous = chain_hash
         self.chain.append(link(self.chain[-1], leaf))
         self.tree.append(leaf)
-        try:
-            payload = json.loads(state)
-            self.payload(n, payload, topic, sealed,
-                         (recorded_at, case_ref, actor, key_id, event_type))
-        except (ValueError, KeyError, TypeError) as e:
-            self.problem(n, "malformed", f"payload does not decode ({type(e).__name__})")
-            return
-        entry = self.keys.get(payload["key_id"])
-        if entry is not None:
-            self.pending.append((entry.public_key, signature, signed, n))
 
     def payload(self, n: int, p: dict[str, Any], topic: str, sealed: bytes | None,
                 columns: tuple[Any, ...]) -> None:
@@ -177,28 +179,36 @@ def verify_ledger(app: LedgerApplication, checkpoint: dict[str, Any] | None = No
         _seed(app, v, since)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     pool = _pool(workers)
-    futures = []
+    batches: list[tuple[Any, list[tuple[int, bytes]]]] = []
+    items: list[tuple[Any, ...]] = []
+    links: list[tuple[int, bytes]] = []
 
     def flush() -> None:
-        batch, v.pending = v.pending, []
-        if batch:
-            futures.append(pool.submit(verify_batch, batch) if pool else verify_batch(batch))
+        nonlocal items, links
+        if items:
+            work = pool.submit(hash_and_verify, items) if pool else hash_and_verify(items)
+            batches.append((work, links))
+            items, links = [], []
+            if progress:
+                progress(BATCH)
 
     n = since
     cp_size = _checkpoint_size(checkpoint)
     start_id = _id_at(app, since) if since else 0
     try:
         for n, row in enumerate(app.rows(COLUMNS, start_id=start_id), start=since + 1):
-            v.row(n, row)
-            if n == cp_size:
-                v.roots[n] = v.tree.root()
-            if len(v.pending) >= BATCH:
+            items.append(v.inspect(n, row))
+            links.append((n, bytes(row[6])))
+            if len(items) >= BATCH:
                 flush()
-                if progress:
-                    progress(BATCH)
         flush()
-        for f in futures:
-            for position in (f.result() if pool else f):
+        for work, batch_links in batches:
+            leaves, bad = work.result() if pool else work
+            for (position, chain_hash), leaf in zip(batch_links, leaves):
+                v.link(position, leaf, chain_hash)
+                if position == cp_size:
+                    v.roots[position] = v.tree.root()
+            for position in bad:
                 v.problem(position, "signature", "signature does not verify")
     finally:
         if pool:

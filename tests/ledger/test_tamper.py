@@ -54,6 +54,9 @@ def test_changed_payload_byte_is_found_at_its_position(ledger):
     assert not report.ok
     assert positions(report, {"signature"}) == {k}
     assert positions(report, {"chain"}) == {k}
+    # the parallel and the single-process verifier find exactly the same
+    single = verify_ledger(ledger.app, workers=1)
+    assert single.as_json() == report.as_json()
 
 
 def test_changed_type_is_found(ledger):
