@@ -16,7 +16,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,15 @@ class LedgerDatastore(SQLAlchemyDatastore):
 class ChainedRecorder(SQLAlchemyApplicationRecorder):
     def __init__(self, datastore: SQLAlchemyDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        add_extra_indexes(self.events_record_cls.__table__)
+        table = self.events_record_cls.__table__
+        add_extra_indexes(table)
+        # Built once: constructing statements per append cost more than executing them.
+        h = head_table.c
+        self._take_head = (update(head_table).where(h.id == 1).values(position=h.position)
+                           .returning(h.position, h.chain_hash))
+        self._insert = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        self._move_head = update(head_table).where(h.id == 1).values(
+            position=bindparam("new_position"), chain_hash=bindparam("new_hash"))
 
     def create_table(self) -> None:
         super().create_table()
@@ -57,16 +65,11 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int]:
-        table = self.events_record_cls.__table__
         # PostgreSQL: LOCK TABLE, so notification ids commit in order (the library's).
         SQLAlchemyApplicationRecorder._lock_table(self, session)
         # One statement takes SQLite's write lock *and* reads the head: no stale head,
         # no forked chain, however many processes append.
-        position, previous = session.execute(
-            update(head_table).where(head_table.c.id == 1)
-            .values(position=head_table.c.position)
-            .returning(head_table.c.position, head_table.c.chain_hash)
-        ).one()
+        position, previous = session.execute(self._take_head).one()
         rows = []
         for e in stored_events:
             if not isinstance(e, SignedStoredEvent):
@@ -80,10 +83,8 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
                 "recorded_at": e.recorded_at, "case_ref": e.case_ref, "actor": e.actor,
                 "key_id": e.key_id, "event_type": e.event_type,
             })
-        ids = [r[0] for r in session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
-        session.execute(update(head_table).where(head_table.c.id == 1)
-                        .values(position=position, chain_hash=previous))
+        ids = [r[0] for r in session.execute(self._insert, rows)]
+        session.execute(self._move_head, {"new_position": position, "new_hash": previous})
         self._notify_channel(session)
         return ids
 

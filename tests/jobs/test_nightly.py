@@ -222,3 +222,38 @@ def test_letters_are_delivered_once_to_a_real_smtp_server(home):
         assert all(b"S-1" in m and b"Testchild" not in m for m in sink.received)
     finally:
         controller.stop()
+
+
+def test_a_late_recorded_stop_supersedes_the_breach_but_never_erases_it(home):
+    with at("2026-01-12", 10):
+        lg = make_ledger(home)
+        lg.record("bu1", "incident-referred", "LATE-1",
+                  data("incident-referred", aware_on="2026-01-05", received_on="2026-01-05",
+                       incident_on="2026-01-02"), "2026-01-05")
+    nightly(lg, "2026-01-13")  # report_to_partners (due 6 Jan) recorded as breached
+    with at("2026-01-14", 10):  # ... but it was in fact done on 6 Jan, recorded late
+        lg.record("bu1", "reported-to-partners", "LATE-1", {"on": "2026-01-06"}, "2026-01-06")
+        rows = json.loads(lg.cli("deadlines", "--case", "LATE-1", "--json").stdout)
+    clock = next(r for r in rows if r["clock"] == "report_to_partners")
+    assert clock["status"] == "met" and clock["met_on"] == "2026-01-06"
+    assert clock["recorded_late"] and clock["breach_superseded"]
+    assert ("LATE-1", "report_to_partners") in [
+        (c, k) for c, k in _breach_keys(home)]  # the alert stays in the ledger
+    assert nightly(lg, "2026-01-14").breaches_recorded == 0
+
+
+def test_a_rule_set_adopted_later_applies_to_cases_opened_after_it(home):
+    with at("2026-03-02", 10):
+        lg = make_ledger(home)
+        lg.record("bu1", "incident-referred", "RS-OLD",
+                  data("incident-referred", aware_on="2026-03-02", received_on="2026-03-02",
+                       incident_on="2026-03-01"), "2026-03-02")
+        assert lg.cli("--as", "admin", "rule-set", "adopt", "wt2023", "--effective-from",
+                      "2026-04-01").exit_code == 0
+    with at("2026-04-06", 10):
+        lg.record("bu1", "incident-referred", "RS-NEW",
+                  data("incident-referred", aware_on="2026-04-06", received_on="2026-04-06",
+                       incident_on="2026-04-05"), "2026-04-06")
+        cases = {c["case"]: c for c in json.loads(lg.cli("case", "list", "--json").stdout)}
+    assert cases["RS-OLD"]["rule_set"] == "wt2018-local"
+    assert cases["RS-NEW"]["rule_set"] == "wt2023"
