@@ -17,17 +17,24 @@ def projections() -> None:
     """The read models (case summary, clocks, actions, decisions, chronology)."""
 
 
+def _run(env: Env, rebuild: bool, as_json: bool) -> None:
+    projector = Projector(env.app(), england_calendar())
+    report = projector.rebuild() if rebuild else projector.update()
+    out = {"events_read": report.events_read, "cases": report.cases_updated,
+           "position": report.position}
+    if as_json:
+        emit_json(out)
+    else:
+        click.echo(f"{'rebuilt from' if rebuild else 'read'} {out['events_read']} events: "
+                   f"{out['cases']} cases updated, position {out['position']}")
+
+
 @projections.command("rebuild")
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def projections_rebuild(env: Env, as_json: bool) -> None:
     """Drop the read models and rebuild them from the ledger."""
-    report = Projector(env.app(), england_calendar()).rebuild()
-    out = {"events_read": report.events_read, "cases": report.cases_updated,
-           "position": report.position}
-    emit_json(out) if as_json else click.echo(
-        f"rebuilt from {out['events_read']} events: {out['cases']} cases, "
-        f"position {out['position']}")
+    _run(env, True, as_json)
 
 
 @projections.command("update")
@@ -35,11 +42,7 @@ def projections_rebuild(env: Env, as_json: bool) -> None:
 @pass_env
 def projections_update(env: Env, as_json: bool) -> None:
     """Bring the read models up to date (read commands do this themselves)."""
-    report = Projector(env.app(), england_calendar()).update()
-    out = {"events_read": report.events_read, "cases": report.cases_updated,
-           "position": report.position}
-    emit_json(out) if as_json else click.echo(
-        f"{out['events_read']} new events, {out['cases']} cases updated")
+    _run(env, False, as_json)
 
 
 @click.group("rule-set")
