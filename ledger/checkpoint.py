@@ -18,7 +18,6 @@ from ledger.canonical import canonical_json
 from ledger.chain import GENESIS, leaf_hash_of, signed_bytes
 from ledger.mapper import format_instant
 from ledger.report import Problem
-from ledger.schema import head_table
 from ledger.signing import Signer, verify_signature
 
 if TYPE_CHECKING:
@@ -91,9 +90,3 @@ def read_leaves(app: "LedgerApplication", after: int = 0) -> tuple[list[bytes], 
                                            bytes(signature)))
                 head, last = bytes(chain), position
     return leaves, head
-
-
-def head_of(app: "LedgerApplication") -> tuple[int, bytes]:
-    with app.engine.connect() as conn:
-        row = conn.execute(select(head_table.c.position, head_table.c.chain_hash)).first()
-    return (int(row[0]), bytes(row[1])) if row else (0, GENESIS)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from domain.procedure import occurred_on
 from domain.calendar import london_date
@@ -68,12 +68,3 @@ def ledger_facts(app: LedgerApplication, event_type: str) -> list[LedgerFact]:
     q = select(t.c.position, t.c.state).where(t.c.event_type == event_type).order_by(t.c.id)
     with app.engine.connect() as conn:
         return [fact_from_row(pos, bytes(state)) for pos, state in conn.execute(q)]
-
-
-def case_refs(app: LedgerApplication, until_recorded: str | None = None) -> list[str]:
-    t = app.events_table
-    q = select(distinct(t.c.case_ref)).where(t.c.event_type == "incident-referred")
-    if until_recorded is not None:
-        q = q.where(t.c.recorded_at <= until_recorded)
-    with app.engine.connect() as conn:
-        return sorted(r for (r,) in conn.execute(q))
