@@ -58,6 +58,8 @@ def add_extra_indexes(table: Table) -> None:
     Index(f"{table.name}_position_idx", table.c.position, unique=True)
     Index(f"{table.name}_case_idx", table.c.case_ref, table.c.id)
     Index(f"{table.name}_recorded_idx", table.c.recorded_at)
+    # The ledger's own streams (rule sets, actors, checkpoints) are read by type.
+    Index(f"{table.name}_type_idx", table.c.event_type, table.c.id)
 
 
 metadata = MetaData()

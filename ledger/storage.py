@@ -17,6 +17,7 @@ from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,13 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
         engine = self.datastore.engine
+        # create_all adds no index to a table that already exists: a ledger made by an
+        # earlier version gets the newer indexes here.
+        for index in self.events_record_cls.__table__.indexes:
+            try:
+                index.create(engine, checkfirst=True)
+            except DBAPIError:
+                pass  # another process created it between the check and the create
         metadata.create_all(engine, checkfirst=True)
         with engine.connect() as conn:
             if conn.execute(select(head_table.c.id)).first() is None:

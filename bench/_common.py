@@ -1,0 +1,102 @@
+"""Shared helpers of the benches: progress on stderr, working copies of built ledgers,
+a ticking fixed clock, timing, machine facts and plain-text tables.
+
+Scripts in this folder must not be imported by their bare name: run as
+``python bench/x.py`` this folder comes first on ``sys.path``, and ``bench/ledger.py`` and
+``bench/projections.py`` would shadow the packages of the same name. Each script removes
+this folder from ``sys.path`` and imports its siblings as ``bench._common`` and
+``bench.build_ledger`` (``bench`` is a namespace package under the repository root).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+class Progress:
+    """``progress("message")`` prints ``[  12.3s] message`` on stderr, flushed."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.start:7.1f}s] {message}", file=sys.stderr,
+              flush=True)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def ticking_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at ``start`` and moves with the wall clock (freezegun's
+    ``tick=True``, without freezegun): fixed dates, yet every call a later instant."""
+    t0 = time.perf_counter()
+    return lambda: start + timedelta(seconds=time.perf_counter() - t0)
+
+
+def copy_home(src: Path, dst: Path) -> Path:
+    """A fresh working copy of a built home (keys, SQLite file) at ``dst``."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    return dst
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(), "cpus": os.cpu_count(),
+        "platform": platform.platform(), "loadavg_at_start": round(os.getloadavg()[0], 2),
+        **{p: version(p) for p in ("eventsourcing", "eventsourcing-sqlalchemy",
+                                   "sqlalchemy")},
+    }
+
+
+def warn_if_loaded(progress: Progress) -> None:
+    load = os.getloadavg()[0]
+    if load > 0.7:
+        progress(f"warning: 1-minute load average is {load:.2f} on {os.cpu_count()} CPUs: "
+                 f"other processes share the machine, expect noisy (slower) figures")
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, out
+
+
+def summary(samples: Iterable[float]) -> dict[str, float]:
+    s = sorted(samples)
+    return {"n": len(s), "min": round(s[0], 6), "median": round(statistics.median(s), 6),
+            "max": round(s[-1], 6)}
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def table(header: list[str], rows: list[list[Any]], align: str | None = None) -> str:
+    """A plain-text table; ``align`` is one letter per column, ``l`` or ``r``."""
+    cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in r]
+                                          for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    align = align or "l" + "r" * (len(header) - 1)
+    out = []
+    for n, r in enumerate(cells):
+        out.append("  ".join(c.ljust(w) if a == "l" else c.rjust(w)
+                             for c, w, a in zip(r, widths, align)).rstrip())
+        if n == 0:
+            out.append("-" * len(out[0]))
+    return "\n".join(out)
