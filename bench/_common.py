@@ -10,6 +10,8 @@ this folder from ``sys.path`` and imports its siblings as ``bench._common`` and
 
 from __future__ import annotations
 
+import json
+
 import os
 import platform
 import shutil
@@ -100,3 +102,14 @@ def table(header: list[str], rows: list[list[Any]], align: str | None = None) ->
         if n == 0:
             out.append("-" * len(out[0]))
     return "\n".join(out)
+
+
+def finish(run: Callable[[Any, "Progress"], dict[str, Any]], args: Any,
+           render: Callable[[dict[str, Any]], str]) -> int:
+    """Run a bench, time it, and print its table (or JSON with --json)."""
+    progress = Progress()
+    out = run(args, progress)
+    out["total_seconds"] = round(progress.elapsed(), 1)
+    progress(f"done in {out['total_seconds']} s")
+    print(json.dumps(out, indent=2) if args.json else render(out))
+    return 0

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import statistics
@@ -62,8 +61,8 @@ sys.path.insert(0, str(_ROOT))
 
 from bench._common import (  # noqa: E402
     OUT,
-    Progress,
     copy_home,
+    finish,
     machine,
     table,
     ticking_clock,
@@ -393,12 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--second-repeat must be positive")
     if args.small_events >= args.events and not args.no_small:
         parser.error("--small-events must be smaller than --events (or pass --no-small)")
-    progress = Progress()
-    out = run(args, progress)
-    out["total_seconds"] = round(progress.elapsed(), 1)
-    progress(f"done in {out['total_seconds']} s")
-    print(json.dumps(out, indent=2) if args.json else render(out))
-    return 0
+    return finish(run, args, render)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import sys
 from datetime import datetime, timedelta
@@ -45,8 +44,8 @@ sys.path.insert(0, str(_ROOT))
 
 from bench._common import (  # noqa: E402
     OUT,
-    Progress,
     copy_home,
+    finish,
     machine,
     summary,
     table,
@@ -310,12 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.rebuild_repeat, args.update_rounds, args.asof_repeat) < 1:
         parser.error("repeats and rounds must be positive")
-    progress = Progress()
-    out = run(args, progress)
-    out["total_seconds"] = round(progress.elapsed(), 1)
-    progress(f"done in {out['total_seconds']} s")
-    print(json.dumps(out, indent=2) if args.json else render(out))
-    return 0
+    return finish(run, args, render)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,14 @@ def at(day: str, hour: int = 2):
     return freeze_time(datetime.fromisoformat(f"{day}T{hour:02d}:30:00+00:00"), tick=True)
 
 
+def refer(lg, case: str) -> None:
+    """A referral the LA became aware of on Mon 5 Jan 2026: report to partners due Tue
+    6 Jan (1 WD), threshold and National Panel notification due Mon 12 Jan (5 WD)."""
+    lg.record("bu1", "incident-referred", case,
+              data("incident-referred", aware_on="2026-01-05", received_on="2026-01-05",
+                   incident_on="2026-01-02"), "2026-01-05")
+
+
 def nightly(lg, day: str):
     with at(day):
         return run_nightly(lg.app, lg.home, calendar=CAL, smtp_url="")
@@ -44,9 +52,7 @@ def ladder(home):
     """A case with one action due Sat 31 Jan 2026 (HoS rung 30 Apr, CO rung 31 Jul)."""
     with at("2026-01-12", 10):
         lg = make_ledger(home)
-        lg.record("bu1", "incident-referred", "L-1",
-                  data("incident-referred", aware_on="2026-01-05", received_on="2026-01-05",
-                       incident_on="2026-01-02"), "2026-01-05")
+        refer(lg, "L-1")
         lg.record("ldc", "action-agreed", "L-1",
                   data("action-agreed", action="A1", deadline="2026-01-31"), "2026-01-12")
     return lg
@@ -101,9 +107,7 @@ def test_completion_just_before_or_after_the_rung(ladder, completed_on, expected
 def test_breaches_are_recorded_once_and_alerted_without_personal_data(home):
     with at("2026-01-12", 10):
         lg = make_ledger(home)
-        lg.record("bu1", "incident-referred", "B-1",
-                  data("incident-referred", aware_on="2026-01-05", received_on="2026-01-05",
-                       incident_on="2026-01-02"), "2026-01-05")
+        refer(lg, "B-1")
     first = nightly(lg, "2026-01-13")
     # 1 WD report_to_partners due 6 Jan; 5 WD threshold and notification due 12 Jan
     assert first.breaches_recorded == 3
@@ -145,9 +149,7 @@ def many_breaches(home):
     with at("2026-01-12", 10):
         lg = make_ledger(home)
         for i in range(6):
-            lg.record("bu1", "incident-referred", f"M-{i}",
-                      data("incident-referred", aware_on="2026-01-05",
-                           received_on="2026-01-05", incident_on="2026-01-02"), "2026-01-05")
+            refer(lg, f"M-{i}")
     return lg
 
 
@@ -210,9 +212,7 @@ def test_letters_are_delivered_once_to_a_real_smtp_server(home):
     try:
         with at("2026-01-12", 10):
             lg = make_ledger(home)
-            lg.record("bu1", "incident-referred", "S-1",
-                      data("incident-referred", aware_on="2026-01-05",
-                           received_on="2026-01-05", incident_on="2026-01-02"), "2026-01-05")
+            refer(lg, "S-1")
         url = f"smtp://127.0.0.1:{port}"
         with at("2026-01-13"):
             first = run_nightly(lg.app, home, calendar=CAL, smtp_url=url)
@@ -227,9 +227,7 @@ def test_letters_are_delivered_once_to_a_real_smtp_server(home):
 def test_a_late_recorded_stop_supersedes_the_breach_but_never_erases_it(home):
     with at("2026-01-12", 10):
         lg = make_ledger(home)
-        lg.record("bu1", "incident-referred", "LATE-1",
-                  data("incident-referred", aware_on="2026-01-05", received_on="2026-01-05",
-                       incident_on="2026-01-02"), "2026-01-05")
+        refer(lg, "LATE-1")
     nightly(lg, "2026-01-13")  # report_to_partners (due 6 Jan) recorded as breached
     with at("2026-01-14", 10):  # ... but it was in fact done on 6 Jan, recorded late
         lg.record("bu1", "reported-to-partners", "LATE-1", {"on": "2026-01-06"}, "2026-01-06")
