@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -70,16 +71,13 @@ class NightlyResult:
         return asdict(self)
 
 
-def _last_checkpoint(app: LedgerApplication) -> tuple[int, int]:
-    """(position of the last checkpoint event, size it covered), or (0, 0)."""
+def _last_checkpoint_size(app: LedgerApplication) -> int:
+    """How many events the last checkpoint covered (verified then), or 0."""
     t = app.events_table
     with app.engine.connect() as conn:
-        row = conn.execute(select(t.c.position, t.c.state)
-                           .where(t.c.event_type == "checkpoint-signed")
-                           .order_by(t.c.id.desc()).limit(1)).first()
-    if row is None:
-        return 0, 0
-    return int(row[0]), int(json.loads(bytes(row[1]))["data"]["size"])
+        state = conn.execute(select(t.c.state).where(t.c.event_type == "checkpoint-signed")
+                             .order_by(t.c.id.desc()).limit(1)).scalar()
+    return 0 if state is None else int(json.loads(bytes(state))["data"]["size"])
 
 
 def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
@@ -97,7 +95,7 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
     projector = Projector(app, calendar or england_calendar())
     system = load_actor_signer(home, "system")
     writer = Writer(app, clock)
-    last_position, last_size = _last_checkpoint(app)
+    last_size = _last_checkpoint_size(app)
 
     projector.update()
     clocks = read.clock_rows(app, as_of)
@@ -118,7 +116,7 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
             on_append(result.breaches_recorded + result.escalations_recorded)
 
     projector.update()
-    _write_messages(app, home, last_position, now, result)
+    _write_messages(app, home, now, result)
     report = deliver(_outbox(home), smtp_url if smtp_url is not None
                      else os.environ.get("CSPR_SMTP_URL"))
     result.messages_sent, result.messages_failed = len(report.sent), len(report.failed)
@@ -138,18 +136,35 @@ def _outbox(home: Home) -> Outbox:
     return Outbox(home.outbox, os.environ.get("CSPR_MAIL_FROM", "cspr-ledger@localhost"))
 
 
-def _write_messages(app: LedgerApplication, home: Home, after: int, now: datetime,
+def _write_messages(app: LedgerApplication, home: Home, now: datetime,
                     result: NightlyResult) -> None:
+    # The outbox remembers up to which ledger position letters were derived, and moves
+    # that mark only after writing them: a run that dies in between leaves the range to
+    # the next run, whose writes are idempotent, whatever checkpoints came in between.
+    mark = home.outbox / ".letters-position"
+    after = int(mark.read_text()) if mark.exists() else 0
+    upto = app.size()
     t = app.events_table
     with app.engine.connect() as conn:
         rows = conn.execute(select(t.c.case_ref, t.c.state)
-                            .where(t.c.position > after, t.c.actor == "system",
+                            .where(t.c.position > after, t.c.position <= upto,
+                                   t.c.actor == "system",
                                    t.c.event_type.in_(["deadline-breached",
                                                        "action-escalated"]))
                             .order_by(t.c.position)).all()
-    if not rows:
-        return
     outbox = _outbox(home)
+    if rows:
+        _derive_letters(app, outbox, rows, now, result)
+    home.outbox.mkdir(parents=True, exist_ok=True)
+    # A file of its own per writer: two runs at once must not rename each other's.
+    fd, tmp = tempfile.mkstemp(prefix=".letters-position.", dir=home.outbox)
+    with os.fdopen(fd, "w") as f:
+        f.write(str(upto))
+    os.replace(tmp, mark)
+
+
+def _derive_letters(app: LedgerApplication, outbox: Outbox, rows: list[Any], now: datetime,
+                    result: NightlyResult) -> None:
     clocks = {(c["case"], c["clock"]): c for c in read.clock_rows(app, london_date(now))}
     actions = {(a["case"], a["action"]): a for a in read.action_rows(app)}
     for case, state in rows:

@@ -180,6 +180,10 @@ def test_a_run_killed_half_way_is_completed_by_the_next(many_breaches):
     assert len(_breach_keys(many_breaches.home)) == 5  # whole events only
     app = many_breaches.home.open()
     assert verify_ledger(app).ok
+    # someone signs a checkpoint by hand before the next night: no letter may be lost
+    from service.evidence import create_checkpoint
+
+    create_checkpoint(app, many_breaches.home)
     with at("2026-01-13", 3):
         second = run_nightly(app, many_breaches.home, as_of=date(2026, 1, 13), smtp_url="",
                              calendar=CAL)
