@@ -150,6 +150,23 @@ class Contender:
         self.app.close()
 
 
+class Batched(Contender):
+    """A contender that writes ``batch`` events per save, one save per ``unit``."""
+
+    batch = 1
+
+    def unit(self, u: int) -> None:
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        for u in range(WARMUP_SINGLE if self.batch == 1 else WARMUP_BATCHES):
+            self.unit(u)
+
+    def run(self, start: int, count: int) -> None:
+        for u in range(start // self.batch, (start + count) // self.batch):
+            self.unit(u)
+
+
 class Record(Aggregate):
     def __init__(self, name: str) -> None:
         self.name = name
@@ -164,7 +181,7 @@ class PlainApp(Application):
     name = "plain"
 
 
-class Plain(Contender):
+class Plain(Batched):
     """A plain Application: 100 aggregates, each event carries the same data dict."""
 
     def __init__(self, key: str, path: Path, batch: int) -> None:
@@ -179,14 +196,6 @@ class Plain(Contender):
         for _ in range(self.batch):
             r.note(dict(AGENCY_INFO))
         self.app.save(r)
-
-    def warm_up(self) -> None:
-        for u in range(WARMUP_SINGLE if self.batch == 1 else WARMUP_BATCHES):
-            self.unit(u)
-
-    def run(self, start: int, count: int) -> None:
-        for u in range(start // self.batch, (start + count) // self.batch):
-            self.unit(u)
 
 
 def signed_ledger(root: Path) -> tuple[LedgerApplication, dict[str, Signer]]:
@@ -223,7 +232,7 @@ def open_cases(app: LedgerApplication, signers: dict[str, Signer], count: int,
     return cases
 
 
-class Signed(Contender):
+class Signed(Batched):
     """save_signed with pre-validated agency-information-received events on 100 cases."""
 
     def __init__(self, key: str, root: Path, batch: int) -> None:
@@ -242,13 +251,6 @@ class Signed(Contender):
                         data=dict(self.info), occurred_at=format_instant(t), actor="ag1")
         self.app.save_signed([case], self.signers)
 
-    def warm_up(self) -> None:
-        for u in range(WARMUP_SINGLE if self.batch == 1 else WARMUP_BATCHES):
-            self.unit(u)
-
-    def run(self, start: int, count: int) -> None:
-        for u in range(start // self.batch, (start + count) // self.batch):
-            self.unit(u)
 
     def extra(self) -> dict[str, Any]:
         return {"ledger_size": self.app.size()}
