@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env
-from domain.streams import LedgerStream
 from jobs.compliance import compliance
 from jobs.nightly import run_nightly
 from jobs.render import to_csv, to_html, to_json
@@ -61,8 +60,7 @@ def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | 
     as_of = min(end, q.today)
     clocks = q.deadlines(None, as_of)
     actions = q.actions(None, as_of)
-    ledger = q.app.load(LedgerStream, "ledger")
-    rep = compliance(clocks, actions, start, end, as_of, getattr(ledger, "partnership", ""))
+    rep = compliance(clocks, actions, start, end, as_of, q.app.partnership())
     text = {"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep)
     if output:
         Path(output).write_text(text)

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from domain.calendar import WorkingDayCalendar, add_months, london_date
-from domain.errors import InvalidFieldError
+from domain.errors import InvalidFieldError, UnknownRuleSetError
 from domain.rules import (
     ActionClosedError,
     DuplicateBreachError,
@@ -38,7 +38,7 @@ from ledger.app import LedgerApplication
 from ledger.verify import verify_ledger
 from projections import read
 from projections.projector import Projector
-from domain.streams import LedgerStream
+from domain.rulesets import get_rule_set
 from service.actors import load_actor_signer
 from service.calendar_england import england_calendar
 from service.evidence import create_checkpoint
@@ -115,7 +115,8 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
         if on_append is not None:
             on_append(result.breaches_recorded + result.escalations_recorded)
 
-    projector.update()
+    if projector.update().events_read:  # what this run (or another) just appended
+        clocks = read.clock_rows(app, as_of)
     _write_messages(app, home, now, result)
     report = deliver(_outbox(home), smtp_url if smtp_url is not None
                      else os.environ.get("CSPR_SMTP_URL"))
@@ -128,7 +129,7 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
     cp = create_checkpoint(app, home, clock)
     result.checkpoint_size, result.checkpoint_root = cp["size"], cp["root_hash"]
     _save_checkpoint(home, as_of, cp)
-    result.report = str(_write_report(app, home, as_of))
+    result.report = str(_write_report(app, home, as_of, clocks))
     return result
 
 
@@ -165,14 +166,12 @@ def _write_messages(app: LedgerApplication, home: Home, now: datetime,
 
 def _derive_letters(app: LedgerApplication, outbox: Outbox, rows: list[Any], now: datetime,
                     result: NightlyResult) -> None:
-    clocks = {(c["case"], c["clock"]): c for c in read.clock_rows(app, london_date(now))}
     actions = {(a["case"], a["action"]): a for a in read.action_rows(app)}
     for case, state in rows:
         payload = json.loads(bytes(state))
         data = payload["data"]
         if payload["type"] == "deadline-breached":
-            paragraph = clocks.get((case, data["clock"]), {}).get("paragraph", "")
-            message = breach_message(case, data, paragraph or "PROCEDURE.md")
+            message = breach_message(case, data, _paragraph(data))
         else:
             action = actions[(case, data["action"])]
             in_force = _deadline_at(action, data["level"], data["on"])
@@ -181,6 +180,14 @@ def _derive_letters(app: LedgerApplication, outbox: Outbox, rows: list[Any], now
         if not path.exists():
             outbox.write(message, now)
             result.messages_written += 1
+
+
+def _paragraph(breach: dict[str, Any]) -> str:
+    # Static per clock in its rule set, which the breach event names.
+    try:
+        return get_rule_set(breach["rule_set"]).clock(breach["clock"]).paragraph
+    except (UnknownRuleSetError, KeyError):
+        return "PROCEDURE.md"
 
 
 def _deadline_at(action: dict[str, Any], level: str, on: str) -> str:
@@ -201,12 +208,12 @@ def _save_checkpoint(home: Home, as_of: date, cp: dict[str, Any]) -> None:
         json.dumps(cp, indent=2, sort_keys=True) + "\n")
 
 
-def _write_report(app: LedgerApplication, home: Home, as_of: date) -> Path:
-    ledger = app.load(LedgerStream, "ledger")
+def _write_report(app: LedgerApplication, home: Home, as_of: date,
+                  clocks: list[dict[str, Any]]) -> Path:
     period_from = as_of.replace(year=as_of.year - 1) + timedelta(days=1) \
         if not (as_of.month == 2 and as_of.day == 29) else date(as_of.year - 1, 3, 1)
-    report = compliance(read.clock_rows(app, as_of), read.action_rows(app), period_from,
-                        as_of, as_of, getattr(ledger, "partnership", ""))
+    report = compliance(clocks, read.action_rows(app), period_from, as_of, as_of,
+                        app.partnership())
     home.reports.mkdir(parents=True, exist_ok=True)
     stem = home.reports / f"compliance-{as_of.isoformat()}"
     for suffix, render in ((".html", to_html), (".json", to_json), (".csv", to_csv)):

@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
-from domain.streams import Stream, stream_id
+from domain.streams import LedgerStream, Stream, stream_id
 from ledger.envelope import Sealer
 from ledger.mapper import SigningMapper, signing_as
 from ledger.signing import Signer
@@ -63,6 +63,10 @@ class LedgerApplication(Application):
             return self.repository.get(stream_id(cls.kind, *key))  # type: ignore[return-value]
         except AggregateNotFoundError:
             return None
+
+    def partnership(self) -> str:
+        """The partnership named when the ledger was initialised (for reports)."""
+        return getattr(self.load(LedgerStream, "ledger"), "partnership", "")
 
     def save_signed(self, streams: list[Stream], signers: list[Signer]) -> list[int]:
         """Append every pending event of ``streams`` in one transaction; all or nothing.

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from domain.streams import LedgerStream
 from ledger.app import LedgerApplication
 from sqlalchemy import select
 
@@ -31,10 +30,9 @@ def create_checkpoint(app: LedgerApplication, home: Home,
     if not leaves:
         head = _head_hash(app, tree.size)
     tree.extend(leaves)
-    ledger = app.load(LedgerStream, "ledger")
-    partnership = getattr(ledger, "partnership", "")
     now = clock()
-    cp = sign_checkpoint(tree.size, head, tree.root(), system, now, partnership)
+    cp = sign_checkpoint(tree.size, head, tree.root(), system, now,
+                         app.partnership())
     intent = make_intent("checkpoint-signed", None, {
         "size": cp["size"], "root_hash": cp["root_hash"], "head_hash": cp["head_hash"],
         "frontier": [h.hex() for h in tree.hashes],

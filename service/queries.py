@@ -8,6 +8,7 @@ events the ledger held then, so they never depend on what was recorded later.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timezone
 from functools import cached_property
 from typing import Any
@@ -101,15 +102,11 @@ class Queries:
 
     def case_list(self) -> list[dict[str, Any]]:
         self.projector
-        clocks = read.clock_rows(self.app, self.today)
-        rows = []
-        for r in read.case_summaries(self.app):
-            statuses = [c["status"] for c in clocks if c["case"] == r["case_ref"]]
-            rows.append({"case": r["case_ref"], "stage": r["stage"],
-                         "opened_on": r["opened_on"], "events": r["events"],
-                         "breached": statuses.count("breached"),
-                         "at_risk": statuses.count("at_risk"), "rule_set": r["rule_set"]})
-        return rows
+        counts = Counter((c["case"], c["status"]) for c in read.clock_rows(self.app, self.today))
+        return [{"case": r["case_ref"], "stage": r["stage"], "opened_on": r["opened_on"],
+                 "events": r["events"], "breached": counts[(r["case_ref"], "breached")],
+                 "at_risk": counts[(r["case_ref"], "at_risk")], "rule_set": r["rule_set"]}
+                for r in read.case_summaries(self.app)]
 
     def deadlines(self, case: str | None, as_of: date | None) -> list[dict[str, Any]]:
         refs = self._cases(case)
