@@ -199,6 +199,9 @@ def _build(root: Path, events: int, cases: int, big: int, seed: int, workers: in
     home = Home(root)
     t_start = time.perf_counter()
     _setup(home)
+    app = home.open()
+    setup_size = app.size()
+    app.close()
     per_case, base = extras(seed, cases, events)
     progress(f"build: {cases} cases, {base} procedure steps + {sum(per_case)} extra events "
              f"(extra {min(per_case)}..{max(per_case)} per case), {workers} worker "
@@ -213,6 +216,10 @@ def _build(root: Path, events: int, cases: int, big: int, seed: int, workers: in
         results: Iterator[tuple[int, int, float]] = map(_worker_chunk, jobs)
         pool = None
     else:
+        # Each worker opens its own connections; the parent holds none when it forks
+        # (_setup closed its applications, and ledger.storage closes idle pooled
+        # connections before any fork): an inherited SQLite connection is what lost the
+        # last transaction of every worker at 1M events (issue 8, finding 8).
         pool = multiprocessing.get_context("fork").Pool(
             workers, initializer=_worker_init, initargs=(str(root),))
         results = pool.imap_unordered(_worker_chunk, jobs)
@@ -253,6 +260,11 @@ def _build(root: Path, events: int, cases: int, big: int, seed: int, workers: in
             .where(app.events_table.c.case_ref == big_ref)).scalar_one()
     size = app.size()
     app.close()
+    acknowledged = setup_size + written + len(big_steps)
+    if size != acknowledged:
+        # Every append above returned receipts: a shortfall is a lost acknowledged write.
+        raise RuntimeError(f"the ledger holds {size} events but {acknowledged} were "
+                           "acknowledged")
     total_seconds = time.perf_counter() - t_start
     db = root / "ledger.sqlite"
     return {

@@ -6,7 +6,7 @@ import click
 
 from cli.context import Env, emit_json, pass_env
 from domain.catalogue import RULE_SETS
-from projections.projector import Projector
+from projections.projector import Projector, UnreadableCasesError
 from service.calendar_england import england_calendar
 from service.queries import parse_day
 from service.recording import record_event
@@ -21,12 +21,14 @@ def _run(env: Env, rebuild: bool, as_json: bool) -> None:
     projector = Projector(env.app(), england_calendar())
     report = projector.rebuild() if rebuild else projector.update()
     out = {"events_read": report.events_read, "cases": report.cases_updated,
-           "position": report.position}
+           "position": report.position, "failed_cases": report.failed_cases}
     if as_json:
         emit_json(out)
     else:
         click.echo(f"{'rebuilt from' if rebuild else 'read'} {out['events_read']} events: "
                    f"{out['cases']} cases updated, position {out['position']}")
+    if report.failed_cases:
+        raise UnreadableCasesError(report.failed_cases)
 
 
 @projections.command("rebuild")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from domain import limits
+from domain.errors import InvalidFieldError
 from ledger.app import LedgerApplication
 from ledger.errors import MissingActorError
 from service.home import Home
@@ -24,6 +27,9 @@ class Env:
     def require_actor(self) -> str:
         if not self.actor:
             raise MissingActorError()
+        # Checked before the name is used to find a key file; not repeated back if wrong.
+        if re.fullmatch(limits.ACTOR_PATTERN, self.actor) is None:
+            raise InvalidFieldError("--as", limits.ACTOR_HELP, "invalid")
         return self.actor
 
 

@@ -23,12 +23,14 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def nightly(env: Env, as_of: str | None, as_json: bool) -> None:
-    """Record breached timescales and due escalations, send the letters, verify what is
-    new, sign a checkpoint and write the compliance report. Safe to run twice."""
+    """Verify what is new, record breached timescales and due escalations, send the
+    letters, sign a checkpoint and write the compliance report. Safe to run twice. Exits
+    1 while a verify finding is unacknowledged (nothing is then recorded) or a case could
+    not be processed (every other case was)."""
     result = run_nightly(env.app(), env.home, parse_day(as_of))
     if as_json:
         emit_json(result.as_json())
-    else:
+    elif result.verify_ok:
         click.echo(f"nightly run for {result.as_of}: {result.breaches_recorded} breaches and "
                    f"{result.escalations_recorded} escalations recorded "
                    f"({result.already_recorded} already recorded); "
@@ -36,8 +38,15 @@ def nightly(env: Env, as_of: str | None, as_json: bool) -> None:
                    f"{result.events_verified} new events verified; checkpoint at "
                    f"{result.checkpoint_size}; report {result.report}")
     if not result.verify_ok:
-        click.echo(f"VERIFY FAILED: {len(result.problems)} problem(s) in events appended "
-                   "since the last checkpoint; run 'cspr verify' and investigate", err=True)
+        found = ", ".join(f"position {a['position']} ({a['kind']})" for a in result.alarms)
+        click.echo(f"INTEGRITY ALARM: {len(result.alarms)} unacknowledged verify "
+                   f"finding(s): {found}. Nothing was recorded and no checkpoint signed; "
+                   "run 'cspr verify', then acknowledge each finding with 'cspr --as admin "
+                   "record integrity-alarm-acknowledged' (docs/cron.md)", err=True)
+    if result.failed_cases:
+        click.echo(f"CASES NOT PROCESSED: {', '.join(result.failed_cases)}: their events "
+                   "cannot be processed; every other case was (docs/cron.md)", err=True)
+    if not result.ok:
         raise SystemExit(1)
 
 

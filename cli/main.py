@@ -141,7 +141,9 @@ def verify_cmd(env: Env, checkpoint_file: str | None, as_json: bool) -> None:
         emit_json(report.as_json())
     else:
         for p in sorted(report.problems, key=lambda p: p.position):
-            click.echo(f"position {p.position}: {p.kind}: {p.detail}")
+            seen = ("" if p.acknowledged_at is None
+                    else f" (acknowledged at position {p.acknowledged_at})")
+            click.echo(f"position {p.position}: {p.kind}: {p.detail}{seen}")
         status = "intact" if report.ok else f"{len(report.problems)} problem(s)"
         click.echo(f"{report.events_checked} events checked: {status}")
     raise SystemExit(0 if report.ok else 1)

@@ -35,13 +35,15 @@ def case() -> None:
 @pass_env
 def case_list(env: Env, as_json: bool) -> None:
     """Every case with its stage and how many clocks are breached or at risk."""
-    rows = Queries(env.app()).case_list()
+    q = Queries(env.app())
+    rows = q.case_list()
     if as_json:
         emit_json(rows)
     else:
         table(rows, [("case", "CASE"), ("stage", "STAGE"), ("opened_on", "OPENED"),
                      ("events", "EVENTS"), ("breached", "BREACHED"),
                      ("at_risk", "AT RISK"), ("rule_set", "RULE SET")])
+    q.check_readable()  # the rest is shown; then exit 1 naming the cases left out
 
 
 @case.command("show")
@@ -139,11 +141,13 @@ def case_chronology(env: Env, ref: str, include_personal: bool, as_json: bool) -
 @pass_env
 def deadlines(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) -> None:
     """Every statutory clock: start, due date, status, when it was met."""
-    rows = Queries(env.app()).deadlines(case_ref, parse_day(as_of))
+    q = Queries(env.app())
+    rows = q.deadlines(case_ref, parse_day(as_of))
     if as_json:
         emit_json(rows)
     else:
         table([{**r, "note": _note(r)} for r in rows], CLOCK_COLUMNS)
+    q.check_readable()
 
 
 @click.command()
@@ -153,7 +157,8 @@ def deadlines(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) 
 @pass_env
 def actions(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) -> None:
     """Improvement actions: original and current deadline, status, escalations."""
-    rows = Queries(env.app()).actions(case_ref, parse_day(as_of))
+    q = Queries(env.app())
+    rows = q.actions(case_ref, parse_day(as_of))
     if as_json:
         emit_json(rows)
     else:
@@ -162,3 +167,4 @@ def actions(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) ->
               [("case", "CASE"), ("action", "ACTION"), ("agency", "AGENCY"),
                ("original_deadline", "ORIGINAL"), ("deadline", "DEADLINE"),
                ("status", "STATUS"), ("escalations", "ESCALATIONS")])
+    q.check_readable()

@@ -3,26 +3,79 @@ and ``cspr import``."""
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import Any
 
 import click
 
+from domain import limits
 from domain.catalogue import EVENT_TYPES, describe
-from domain.errors import UnknownEventTypeError
+from domain.errors import InvalidFieldError, UnknownEventTypeError
 from service.recording import import_lines, parse_data, record_event
 from cli.context import Env, emit_json, pass_env
 
-RECORDABLE = [n for n, t in EVENT_TYPES.items() if t.stream in ("case", "review", "action")]
+CASE_STREAMS = ("case", "review", "action")
+RECORDABLE = [n for n, t in EVENT_TYPES.items() if t.stream in CASE_STREAMS]
+# The one ledger-stream event a person records with `record` (issue 8): an admin's
+# acknowledgement of a verify finding, which has no case.
+WITHOUT_CASE = ["integrity-alarm-acknowledged"]
+
+
+def _unreadable(option: str, problem: str, what: str) -> InvalidFieldError:
+    # The path is not repeated back: it was typed, and a file name can be anything.
+    return InvalidFieldError(option, what, problem)
+
+
+def _read_text(path: str, option: str, limit: int) -> str:
+    """The UTF-8 text of ``path`` (``-``: stdin), at most ``limit`` bytes, or exit 2."""
+    what = f"a readable UTF-8 text file (or - for stdin) of at most {limit} bytes"
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as f:
+                raw = f.read(limit + 1)
+    except FileNotFoundError:
+        raise _unreadable(option, "no such file", what) from None
+    except IsADirectoryError:
+        raise _unreadable(option, "a directory, not a file", what) from None
+    except OSError as e:  # permission, a device that cannot be read, ...
+        raise _unreadable(option, f"cannot be read ({type(e).__name__})", what) from None
+    if len(raw) > limit:
+        raise _unreadable(option, "too large", what)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _unreadable(option, "not UTF-8 text", what) from None
 
 
 def _read_data(data: str | None, data_file: str | None) -> dict[str, Any]:
     if data is not None and data_file is not None:
         raise click.UsageError("give --data or --data-file, not both")
     if data_file is not None:
-        text = sys.stdin.read() if data_file == "-" else open(data_file).read()
-        return parse_data(text)
+        return parse_data(_read_text(data_file, "--data-file", limits.DATA_MAX_BYTES))
     return parse_data(data if data is not None else "{}")
+
+
+def _open_lines(path: str) -> Any:
+    """The import file as UTF-8 text lines, whatever the locale; exit 2 if unreadable.
+
+    A file is read twice (import validates every line before writing); stdin cannot be,
+    and import_lines spools it. Bytes that are not UTF-8 surface while reading, as the
+    import's exit 2 naming the file. A leading byte-order mark is skipped.
+    """
+    what = "a readable UTF-8 text file of JSON lines (or - for stdin)"
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
+    try:
+        return open(path, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise _unreadable("file", "no such file", what) from None
+    except IsADirectoryError:
+        raise _unreadable("file", "a directory, not a file", what) from None
+    except OSError as e:
+        raise _unreadable("file", f"cannot be read ({type(e).__name__})", what) from None
 
 
 def _make_command(type_name: str) -> click.Command:
@@ -36,28 +89,32 @@ def _make_command(type_name: str) -> click.Command:
         if as_json:
             emit_json(receipt.as_json())
         else:
-            click.echo(f"recorded {receipt.type} on {receipt.case} at position "
+            where = f" on {receipt.case}" if receipt.case else ""
+            click.echo(f"recorded {receipt.type}{where} at position "
                        f"{receipt.position} ({receipt.hash[:16]}…)")
 
     params = [
-        click.Option(["--case"], required=True, help="the case reference"),
+        click.Option(["--case"], required=et.stream in CASE_STREAMS,
+                     help="the case reference"),
         click.Option(["--data"], help="the event's fields as a JSON object"),
         click.Option(["--data-file"], help="read the JSON object from a file, or - for stdin"),
         click.Option(["--occurred-at"], help="when it happened (ISO date or date-time; "
                                              "default now; never in the future)"),
         click.Option(["--json", "as_json"], is_flag=True, help="print the receipt as JSON"),
     ]
-    return click.Command(type_name, callback=run, params=params, help=describe(type_name),
+    # "\b": click keeps the catalogue's own layout instead of refolding it into one block.
+    return click.Command(type_name, callback=run, params=params,
+                         help="\b\n" + describe(type_name),
                          short_help=et.help, context_settings={"max_content_width": 100})
 
 
 class RecordGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return RECORDABLE
+        return RECORDABLE + WITHOUT_CASE
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in RECORDABLE:
-            raise UnknownEventTypeError(name, tuple(RECORDABLE))
+        if name not in RECORDABLE + WITHOUT_CASE:
+            raise UnknownEventTypeError(name, tuple(RECORDABLE + WITHOUT_CASE))
         return _make_command(name)
 
 
@@ -72,15 +129,16 @@ def record() -> None:
 
 
 @click.command("import")
-@click.argument("file", type=click.File("r"))
+@click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="print the receipts as JSON")
 @pass_env
-def import_(env: Env, file: Any, as_json: bool) -> None:
-    """Append every line of a JSONL file, all or none.
+def import_(env: Env, file: str, as_json: bool) -> None:
+    """Append every line of a JSONL file (UTF-8; - for stdin), all or none.
 
     Each line is {"type", "case", "data", "occurred_at"?, "as"?}; "as" defaults to --as.
     """
-    receipts = import_lines(env.app(), env.home, file, env.actor)
+    with _open_lines(file) as lines:
+        receipts = import_lines(env.app(), env.home, lines, env.actor)
     if as_json:
         emit_json([r.as_json() for r in receipts])
     else:

@@ -13,8 +13,8 @@ day N. So a start on a Saturday makes Monday day 1, exactly as a start on a Frid
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.errors import CalendarRangeError
@@ -22,37 +22,42 @@ from domain.errors import CalendarRangeError
 _LONDON = ZoneInfo("Europe/London")
 _ONE_DAY = timedelta(days=1)
 
+# The holidays of one year, as data: a list for a fixed set, or a function of the year.
+HolidaySource = Iterable[date] | Callable[[int], Iterable[date]]
+
 
 class WorkingDayCalendar:
-    """Monday to Friday minus the given holidays, for a bounded range of years.
+    """Monday to Friday minus the holidays of a source, for every date a ``date`` can hold.
 
-    The range is explicit because a holiday list is only ever known for some years: asking
-    about a date outside it raises ``CalendarRangeError`` instead of silently treating an
-    unknown year's bank holidays as working days.
+    Total by design (issue 8): a ledger may hold a date from any year (one written before
+    the date window existed, e.g. a 9999-12-31 placeholder), and one such date must not
+    stop every read. Years are worked out lazily, once each, so a calendar costs nothing
+    until it is asked about a year. ``first_year``..``last_year`` are the years the
+    holiday source is trusted for; outside them only weekends are non-working days (the
+    England source knows no holidays there anyway, see service/calendar_england.py), and
+    ``covers`` says which years those are. Only an answer that would fall before year 1 or
+    after year 9999 raises ``CalendarRangeError``.
     """
 
     def __init__(
-        self, holidays: Iterable[date], name: str, first_year: int, last_year: int
+        self, holidays: HolidaySource, name: str,
+        first_year: int = MINYEAR, last_year: int = MAXYEAR,
     ) -> None:
-        if first_year > last_year:
-            raise ValueError("first_year must not be after last_year")
+        if not MINYEAR <= first_year <= last_year <= MAXYEAR:
+            raise ValueError("need MINYEAR <= first_year <= last_year <= MAXYEAR")
         self.name = name
         self.first_year = first_year
         self.last_year = last_year
-        self._first = date(first_year, 1, 1)
-        self._last = date(last_year, 12, 31)
-        self.holidays: frozenset[date] = frozenset(
-            d for d in holidays if self._first <= d <= self._last
-        )
-        # Every working day of the range, in order: all arithmetic below becomes a binary
-        # search, so property tests over decades stay fast and there is one source of truth.
-        days: list[date] = []
-        d = self._first
-        while d <= self._last:
-            if d.weekday() < 5 and d not in self.holidays:
-                days.append(d)
-            d += _ONE_DAY
-        self._working_days: tuple[date, ...] = tuple(days)
+        if callable(holidays):
+            self._source: Callable[[int], Iterable[date]] = holidays
+        else:
+            by_year: dict[int, list[date]] = {}
+            for d in holidays:
+                by_year.setdefault(d.year, []).append(d)
+            self._source = lambda year: by_year.get(year, ())
+        self._holidays: dict[int, frozenset[date]] = {}
+        # Every working day of a year, in order: arithmetic within a year is a binary search.
+        self._working: dict[int, tuple[date, ...]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -60,20 +65,36 @@ class WorkingDayCalendar:
             f"years={self.first_year}-{self.last_year})"
         )
 
-    def _check(self, d: date) -> None:
-        if not self._first <= d <= self._last:
-            raise CalendarRangeError(d, self.name, self.first_year, self.last_year)
+    def covers(self, year: int) -> bool:
+        return self.first_year <= year <= self.last_year
+
+    def holidays_of(self, year: int) -> frozenset[date]:
+        if year not in self._holidays:
+            days: frozenset[date] = frozenset()
+            if self.covers(year):
+                days = frozenset(d for d in self._source(year) if d.year == year)
+            self._holidays[year] = days
+        return self._holidays[year]
+
+    def _year(self, year: int) -> tuple[date, ...]:
+        if year not in self._working:
+            holidays = self.holidays_of(year)
+            days = []
+            d = date(year, 1, 1)
+            while d.year == year:
+                if d.weekday() < 5 and d not in holidays:
+                    days.append(d)
+                if d == date.max:
+                    break
+                d += _ONE_DAY
+            self._working[year] = tuple(days)
+        return self._working[year]
 
     def _out_of_range(self, d: date) -> CalendarRangeError:
-        return CalendarRangeError(d, self.name, self.first_year, self.last_year)
-
-    def _count_up_to(self, d: date) -> int:
-        """How many working days of the range fall on or before ``d``."""
-        return bisect_right(self._working_days, d)
+        return CalendarRangeError(d, self.name)
 
     def is_working_day(self, d: date) -> bool:
-        self._check(d)
-        return d.weekday() < 5 and d not in self.holidays
+        return d.weekday() < 5 and d not in self.holidays_of(d.year)
 
     def add_working_days(self, start: date, n: int) -> date:
         """The Nth working day after ``start`` (``start`` is day 0; n=0 gives ``start``).
@@ -83,13 +104,18 @@ class WorkingDayCalendar:
         """
         if n < 0:
             raise ValueError("n must be >= 0; use working_days_before to count backwards")
-        self._check(start)
         if n == 0:
             return start
-        index = self._count_up_to(start) + n - 1
-        if index >= len(self._working_days):
-            raise self._out_of_range(self._last + _ONE_DAY)
-        return self._working_days[index]
+        year = start.year
+        days = self._year(year)
+        index = bisect_right(days, start) + n - 1  # the answer's index, counted in `year`
+        while index >= len(days):
+            index -= len(days)
+            year += 1
+            if year > MAXYEAR:
+                raise self._out_of_range(start)
+            days = self._year(year)
+        return days[index]
 
     def working_days_before(self, d: date, n: int) -> date:
         """The latest date x such that ``d`` is at least ``n`` working days after x.
@@ -111,17 +137,21 @@ class WorkingDayCalendar:
         """
         if n < 0:
             raise ValueError("n must be >= 0")
-        self._check(d)
         if n == 0:
             return d
         # The nth working day counting back from d inclusive must lie strictly after x.
-        index = self._count_up_to(d) - n
-        if index < 0:
-            raise self._out_of_range(self._first - _ONE_DAY)
-        result = self._working_days[index] - _ONE_DAY
-        if result < self._first:
-            raise self._out_of_range(result)
-        return result
+        year = d.year
+        days = self._year(year)
+        index = bisect_right(days, d) - n  # that day's index, counted in `year`
+        while index < 0:
+            year -= 1
+            if year < MINYEAR:
+                raise self._out_of_range(d)
+            days = self._year(year)
+            index += len(days)
+        if days[index] == date.min:
+            raise self._out_of_range(d)
+        return days[index] - _ONE_DAY
 
     def working_days_between(self, a: date, b: date) -> int:
         """The number of working days in the half-open interval (a, b]; 0 when b <= a.
@@ -129,11 +159,12 @@ class WorkingDayCalendar:
         Half-open to match the day-0 convention: ``working_days_between(s,
         add_working_days(s, n)) == n``.
         """
-        self._check(a)
-        self._check(b)
         if b <= a:
             return 0
-        return self._count_up_to(b) - self._count_up_to(a)
+        total = bisect_right(self._year(b.year), b) - bisect_right(self._year(a.year), a)
+        for year in range(a.year, b.year):
+            total += len(self._year(year))
+        return total
 
 
 def _month_length(year: int, month: int) -> int:
@@ -147,10 +178,12 @@ def add_months(d: date, n: int) -> date:
 
     31 Aug 2025 + 6 = 28 Feb 2026; 31 Jan 2026 + 3 = 30 Apr 2026. Clamping never rolls into
     the following month, so an escalation is never pushed past the month it belongs to.
-    ``n`` may be negative.
+    ``n`` may be negative. An answer outside years 1-9999 raises ``CalendarRangeError``.
     """
     months = d.year * 12 + (d.month - 1) + n
     year, month0 = divmod(months, 12)
+    if not MINYEAR <= year <= MAXYEAR:
+        raise CalendarRangeError(d, f"{n:+d} months")
     month = month0 + 1
     return date(year, month, min(d.day, _month_length(year, month)))
 
@@ -165,4 +198,9 @@ def london_date(instant: datetime) -> date:
         raise TypeError("london_date needs a datetime")
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("naive datetime refused: give a timezone-aware instant")
-    return instant.astimezone(_LONDON).date()
+    try:
+        return instant.astimezone(_LONDON).date()
+    except OverflowError:
+        # Within hours of year 1 or year 10000 (only a stored value can be there): the
+        # instant's own date is the nearest representable answer.
+        return instant.date()

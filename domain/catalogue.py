@@ -17,18 +17,15 @@ a change of meaning is a new ``version`` with an upcaster.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from domain import limits
 from domain.errors import InvalidFieldError, UnknownEventTypeError
-from domain.fields import (
-    JSON_SCHEMA_DIALECT,
-    Field,
-    RequiredWhen,
-    object_schema,
-    validate_fields,
-)
+from domain.field_schema import JSON_SCHEMA_DIALECT, object_schema
+from domain.fields import Checking, Field, RequiredWhen, validate_fields
 
 __all__ = [
     "EVENT_TYPES",
@@ -142,7 +139,19 @@ def _event(
 
 
 def _text(name: str, help: str, **kw: Any) -> Field:
+    """Free text: a rationale, a note, a chronology entry (limits.FREE_TEXT_MAX)."""
     return Field(name, "text", help=help, **kw)
+
+
+def _name(name: str, help: str, **kw: Any) -> Field:
+    """One line naming a person, an agency, a reference elsewhere (limits.NAME_MAX)."""
+    return Field(name, "text", help=help, one_line=True, **kw)
+
+
+def _ref(name: str, help: str) -> Field:
+    """An identifier that becomes a key (a stream, a column, a letter): limits.REF_PATTERN."""
+    return Field(name, "text", help=help, one_line=True, pattern=limits.REF_PATTERN,
+                 pattern_help=limits.REF_HELP)
 
 
 def _date(name: str, help: str, **kw: Any) -> Field:
@@ -160,7 +169,7 @@ def _enum(name: str, choices: str, help: str, **kw: Any) -> Field:
 def _names(name: str, help: str, **kw: Any) -> Field:
     """A list of people or agencies; non-empty unless the caller says otherwise."""
     kw.setdefault("min_items", 1)
-    item = _text("item", "one name: a person with their role, or an agency")
+    item = _name("item", "one name: a person with their role, or an agency")
     return Field(name, "list", help=help, item=item, **kw)
 
 
@@ -176,19 +185,26 @@ OPTIONAL_PERSONAL: dict[str, Any] = {"required": False, "personal": True}
 
 def _hex(name: str, help: str) -> Field:
     """A SHA-256 hash or an Ed25519 raw public key: 32 bytes, as the code writes them."""
-    return _text(name, help, pattern="[0-9a-f]{64}",
+    return _name(name, help, pattern="[0-9a-f]{64}",
                  pattern_help="64 lowercase hexadecimal characters")
+
+
+def _key_id(help: str) -> Field:
+    # The product writes the first 32 hex digits of a SHA-256; the bound leaves room.
+    return _name("key_id", help, max_length=64)
 
 
 def _actor() -> Field:
     # EVENTS.md gives actor names no form; this one (a product decision) is safe as a file
     # name under keys/ and on a command line, with nothing to quote or escape.
-    return _text("actor", "the actor's name", pattern="[a-z][a-z0-9_.-]{0,31}",
-                 pattern_help="an actor name: a lowercase letter, then up to 31 of a-z 0-9 _ . -")
+    return _name("actor", "the actor's name", pattern=limits.ACTOR_PATTERN,
+                 pattern_help=limits.ACTOR_HELP)
 
 
 def _action(help: str = "the action's reference within its case, e.g. R1.2") -> Field:
-    return _text("action", help)
+    # A key of the action's stream, of the projections (64 characters) and of the
+    # escalation letters' identity: the same character set as a case reference.
+    return _ref("action", help)
 
 
 REFERRAL = "Referral and notification"
@@ -208,15 +224,18 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "starts `report_to_partners` (§6.1), `threshold_decision`, "
         "`national_panel_notification` (§7.2); a looked-after child's death (or a care "
         "leaver's under `wt2023`) starts `looked_after_death_notification` (§7.4)",
-        _text("referring_agency",
+        _name("referring_agency",
               "organisation that referred the incident to the Local Authority (§4.2, App. 1)"),
-        _date("received_on", "date the Local Authority received the referral (App. 1)"),
+        _date("received_on", "date the Local Authority received the referral (App. 1)",
+              not_after_today=True),
         _date("aware_on",
               "date the Local Authority became aware of the incident (day 0 of the 1- and "
-              "5-working-day clocks, §6.1, §7.2)"),
+              "5-working-day clocks, §6.1, §7.2)",
+              not_after_today=True),
         _date("incident_on",
               "date the incident happened (agency information is sought back 3 years from it, "
-              "§8.4)"),
+              "§8.4)",
+              not_after_today=True),
         _enum("harm", "death serious_harm",
               "whether the child died or was seriously harmed (§3, §7.1)"),
         _enum("location", "in_area outside_england_resident",
@@ -235,11 +254,11 @@ _DECLARATIONS: tuple[EventType, ...] = (
               help="the child's name, date of birth and address: personal data, sealed at "
                    "rest (§17-18)",
               fields=(
-                  _text("name", "the child's name (personal data)", **PERSONAL),
+                  _name("name", "the child's name (personal data)", **PERSONAL),
                   _date("dob", "the child's date of birth (personal data)",
                         **OPTIONAL_PERSONAL),
                   _text("address", "the child's address (personal data)",
-                        **OPTIONAL_PERSONAL),
+                        max_length=limits.ADDRESS_MAX, **OPTIONAL_PERSONAL),
               )),
         _text("summary", "short description of what happened (personal data, sealed at rest)",
               **OPTIONAL_PERSONAL),
@@ -283,7 +302,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "starts `rapid_review_meeting_qa` (App. 5 QA)",
         _date("on",
               "date the National Panel was notified (due 5 working days after aware_on, §7.2)"),
-        _text("reference", "the notification's reference in the National Panel's online system",
+        _name("reference", "the notification's reference in the National Panel's online system",
               **OPTIONAL),
     ),
     _event(
@@ -318,8 +337,8 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "An agency returned its information for the Rapid Review (App. 4, §8.4).",
         "App. 4; flagged (not refused) when involvement_from is more than 3 years before "
         "incident_on (§8.4)",
-        _text("agency", "the agency returning the information (App. 4)"),
-        _text("completed_by", "name and role of the person who completed the return (App. 4)"),
+        _name("agency", "the agency returning the information (App. 4)"),
+        _name("completed_by", "name and role of the person who completed the return (App. 4)"),
         _date("involvement_from",
               "date the agency's involvement began (more than 3 years before the incident is "
               "flagged, §8.4)"),
@@ -340,7 +359,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "(App. 5 QA)",
         _date("on",
               "date of the meeting (due 7-10 working days after the acknowledgement, §8.2)"),
-        _text("chair", "the partners' representative who chaired the meeting (§8.3)"),
+        _name("chair", "the partners' representative who chaired the meeting (§8.3)"),
         _names("present", "people present, by name and role (App. 5)"),
         # A meeting with no apologies is ordinary, so an empty list is allowed here.
         _names("apologies", "people who sent apologies, by name and role (App. 5)",
@@ -418,7 +437,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "but `action-*` and report events after it",
         _text("reason", "why the case is closed, e.g. no further action (§7.8, §10.5)"),
         _text("rationale", "the rationale of the decision to close (§10.5)"),
-        _text("child_death_review_ref",
+        _name("child_death_review_ref",
               "Child Death Review reference; needed to close a death with no review "
               "(§4.3, §10.5)",
               **OPTIONAL),
@@ -435,7 +454,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
               "traditional action_learning peer_review multi_agency_practice_learning "
               "root_cause_analysis significant_event_analysis",
               "review methodology agreed with the reviewer (§12.2, §12.6, App. 2)"),
-        _text("reviewer", "the lead reviewer's name (published with the report, §18.4)"),
+        _name("reviewer", "the lead reviewer's name (published with the report, §18.4)"),
         _bool("reviewer_independent",
               "true if the reviewer is independent of the case and the agencies (§12.1)"),
         _text("conflict_of_interest",
@@ -484,7 +503,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "chronology-entry-added", "agency, reviewer", "review", LCSPR,
         "An entry was added to the review's multi-agency chronology (App. 6).",
         "App. 6; event_at is when it happened, not when recorded",
-        _text("agency", "the agency the entry comes from (App. 6)"),
+        _name("agency", "the agency the entry comes from (App. 6)"),
         Field("event_at", "datetime",
               help="when the event happened, with its UTC offset, e.g. "
                    "2025-03-01T14:30:00+00:00; not when it was recorded (App. 6)"),
@@ -556,8 +575,8 @@ _DECLARATIONS: tuple[EventType, ...] = (
         _date("on", "date of publication (due 6 months after the decision to initiate, §19.1)"),
         _enum("mode", "full learning_only",
               "the full report, or the learning and recommendations only (§20.2)"),
-        _text("url", "where it is published; it must stay available for at least one year "
-                     "(§18.4)"),
+        _name("url", "where it is published; it must stay available for at least one year "
+                     "(§18.4)", max_length=limits.URL_MAX),
     ),
     _event(
         "publication-declined", "partner, scrutineer", "review", LCSPR,
@@ -585,8 +604,8 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "one per action reference; starts `action_head_of_service` and `action_chief_officer` "
         "(§13.4, §21.2)",
         _action(),
-        _text("agency", "the agency responsible for the action"),
-        _text("owner", "the person who owns the action, by name and role"),
+        _name("agency", "the agency responsible for the action"),
+        _name("owner", "the person who owns the action, by name and role"),
         _text("description", "what must be done (§18.3)"),
         _text("recommendation", "the review recommendation the action answers (§22.1)",
               **OPTIONAL),
@@ -615,7 +634,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "new_deadline later than the deadline in force; the ladder then counts from it (§13.4)",
         _action(),
         _date("new_deadline", "the new deadline; must be later than the deadline in force (§13.4)"),
-        _text("requested_by_chief_officer",
+        _name("requested_by_chief_officer",
               "the Chief Officer who asked for the extension, by name and agency (§13.4)"),
         _text("rationale", "the exceptional circumstances that justify it (§13.4)"),
     ),
@@ -635,7 +654,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "a promise of remedial action moves no deadline (§13.4)",
         _action(),
         # EVENTS.md types this as text, not as action-escalated's enum: kept as the contract says.
-        _text("level", "the escalation answered, e.g. head_of_service or chief_officer"),
+        _name("level", "the escalation answered, e.g. head_of_service or chief_officer"),
         _text("response", "the agency's response, e.g. the remedial action promised (§21.2)"),
     ),
     _event(
@@ -651,10 +670,14 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "The nightly job found a clock past its due date with no stopping event.",
         "recorded once per clock by the nightly job; never erased: an event recorded late "
         "that meets the clock supersedes it (PROCEDURE.md, occurred and recorded)",
-        _text("clock", "the clock's id, e.g. report_to_partners (PROCEDURE.md, clocks)"),
+        _name("clock", "the clock's id, e.g. report_to_partners (PROCEDURE.md, clocks)",
+              pattern="[a-z][a-z0-9_]{0,47}",
+              pattern_help="a clock id: a lowercase letter, then up to 47 of a-z 0-9 _"),
         _date("due_on", "the date the clock was due"),
-        _text("rule_set", "the rule set that computed the deadline, e.g. wt2018-local"),
-        _text("calendar", "the working-day calendar used, so that a replay gives the same answer"),
+        _name("rule_set", "the rule set that computed the deadline, e.g. wt2018-local",
+              max_length=32),
+        _name("calendar", "the working-day calendar used, so that a replay gives the same "
+              "answer", max_length=64),
     ),
     _event(
         "actor-registered", "admin", "actor", LEDGER,
@@ -665,7 +688,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
               help="the roles the actor may act in (EVENTS.md, roles)",
               item=Field("item", "enum", choices=ROLES, help="one role")),
         _hex("public_key", "the actor's Ed25519 raw public key, in hex"),
-        _text("key_id", "identifier of that key, quoted by every event the actor signs"),
+        _key_id("identifier of that key, quoted by every event the actor signs"),
     ),
     _event(
         "actor-key-rotated", "admin", "actor", LEDGER,
@@ -674,7 +697,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "still verify with the old",
         _actor(),
         _hex("public_key", "the actor's new Ed25519 raw public key, in hex"),
-        _text("key_id", "identifier of the new key"),
+        _key_id("identifier of the new key"),
     ),
     _event(
         "actor-revoked", "admin", "actor", LEDGER,
@@ -693,9 +716,9 @@ _DECLARATIONS: tuple[EventType, ...] = (
         # Not in EVENTS.md: the RFC 9162 compact range at this size lets the next
         # checkpoint extend the tree from the new events alone (cost grows with what is
         # new, not with the history). Its root must equal root_hash (cspr verify).
-        Field("frontier", "list", required=False, item=_hex(
+        Field("frontier", "list", required=False, max_items=64, item=_hex(
             "item", "a subtree hash"), help="the right-edge subtree hashes of the Merkle "
-            "tree at this size (RFC 9162 compact range)"),
+            "tree at this size (RFC 9162 compact range; one per bit of the size)"),
     ),
     # Not listed in EVENTS.md but implied by it and by CLI.md (`cspr init --rule-set`) and
     # PROCEDURE.md ("rule sets are data, dated and versioned").
@@ -703,7 +726,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "ledger-initialised", "admin", "ledger", LEDGER,
         "The ledger was created for a safeguarding partnership (CLI.md, cspr init).",
         "first event of the ledger (CLI.md, cspr init)",
-        _text("partnership", "name of the safeguarding partnership that keeps this ledger"),
+        _name("partnership", "name of the safeguarding partnership that keeps this ledger"),
         _enum("rule_set", " ".join(RULE_SETS),
               "rule set for the clocks: wt2018-local (the default, PROCEDURE.md) or wt2023",
               required=False, default="wt2018-local"),
@@ -717,6 +740,24 @@ _DECLARATIONS: tuple[EventType, ...] = (
         _enum("rule_set", " ".join(RULE_SETS),
               "the rule set adopted: wt2018-local or wt2023 (PROCEDURE.md)"),
         _date("effective_from", "first day on which the rule set applies"),
+    ),
+    # Not in EVENTS.md (issue 8): a failed verify is a sticky alarm. The nightly job keeps
+    # failing until an admin signs that they have seen each finding and says what was done;
+    # verify itself still reports the finding, so the acknowledgement hides nothing.
+    _event(
+        "integrity-alarm-acknowledged", "admin", "ledger", LEDGER,
+        "An admin acknowledged a finding of cspr verify, saying what was done about it.",
+        "admin only; names one finding (position and kind) that verify reports; the nightly "
+        "job fails every night until each finding is acknowledged",
+        # 2^53 - 1: exact in every JSON consumer; the service also refuses a position
+        # beyond the ledger's end (service.acknowledgement).
+        Field("position", "int", minimum=0, maximum=2 ** 53 - 1,
+              help="the ledger position of the finding, as cspr verify reports it"),
+        _name("kind", "the kind of the finding, as cspr verify reports it, e.g. chain",
+              pattern="[a-z][a-z_]{0,31}",
+              pattern_help="a finding kind: lowercase letters and _, up to 32"),
+        _text("action_taken",
+              "what was done: e.g. restored from backup, reported to the DPO, accepted"),
     ),
 )
 
@@ -736,13 +777,19 @@ def get_event_type(name: str) -> EventType:
         raise UnknownEventTypeError(str(name), tuple(EVENT_TYPES)) from None
 
 
-def validate(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """A new dict of ``data``'s normalised JSON-native values, or InvalidFieldError."""
+def validate(name: str, data: Mapping[str, Any], checking: Checking | None = None
+             ) -> dict[str, Any]:
+    """A new dict of ``data``'s normalised JSON-native values, or InvalidFieldError.
+
+    ``checking`` carries the day of recording (for "not after today" dates) and says
+    whether the event is derived from stored events (``domain.fields.Checking``).
+    """
     event_type = get_event_type(name)
     if not isinstance(data, Mapping):
         raise InvalidFieldError("data", f"an object with the fields of {name}", "wrong type")
     return validate_fields(
-        event_type.fields, data, required_when=event_type.required_when, owner=name
+        event_type.fields, data, required_when=event_type.required_when, owner=name,
+        checking=checking,
     )
 
 
@@ -816,7 +863,17 @@ def describe(name: str) -> str:
             lines.append(f"        expects {sub.expected()}")
     for target, (condition, when) in t.required_when:
         lines.append(f"  {target} is required when {condition} is {_shown(when)}")
-    return "\n".join(lines)
+    return "\n".join(_wrapped(line) for line in lines)
+
+
+_HELP_WIDTH = 96
+
+
+def _wrapped(line: str) -> str:
+    """One help line folded at _HELP_WIDTH, continuation lines indented under it."""
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    return textwrap.fill(line, _HELP_WIDTH, subsequent_indent=indent,
+                         break_on_hyphens=False)
 
 
 def _shown(value: Any) -> str:

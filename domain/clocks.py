@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from domain.calendar import WorkingDayCalendar, add_months
+from domain.errors import CalendarRangeError
 from domain.rulesets import ClockRule, DateRef, RuleSet
 
 PENDING = "pending"
@@ -140,13 +141,20 @@ def _dated(
 
 
 def _offset(unit: str, start: date, amount: int, calendar: WorkingDayCalendar) -> date:
-    if unit == "wd":
-        return calendar.add_working_days(start, amount)
-    if unit == "wd_before":
-        return calendar.working_days_before(start, amount)
-    if unit == "months":
-        return add_months(start, amount)
-    return add_months(start, 12 * amount)  # 'years_after': 29 Feb clamps to 28 Feb
+    try:
+        if unit == "wd":
+            return calendar.add_working_days(start, amount)
+        if unit == "wd_before":
+            return calendar.working_days_before(start, amount)
+        if unit == "months":
+            return add_months(start, amount)
+        return add_months(start, 12 * amount)  # 'years_after': 29 Feb clamps to 28 Feb
+    except CalendarRangeError:
+        # Only a stored date near year 1 or 9999 gets here (new input keeps the window of
+        # domain/limits.py). The answer is beyond what a date can hold, so the clock shows
+        # the last (or first) representable day: a clock due "after 9999-12-31" stays
+        # pending, one due "before 0001-01-01" is simply past, and no read fails.
+        return date.min if unit == "wd_before" else date.max
 
 
 def _evaluate(

@@ -9,6 +9,8 @@ Messages never carry personal data: they name fields and cite paragraphs, not va
 
 from __future__ import annotations
 
+from domain.limits import REF_HELP
+
 
 class CsprError(Exception):
     """Base of every failure this product reports to a person."""
@@ -29,17 +31,16 @@ class InvalidFieldError(InvalidInputError):
 
 
 class UnknownEventTypeError(InvalidInputError):
-    def __init__(self, name: str, known: tuple[str, ...] = ()) -> None:
+    def __init__(self, name: object, known: tuple[str, ...] = ()) -> None:
+        # The name typed is not repeated: it could be anything, a child's name included.
         self.name = name
         hint = f" (known types: {', '.join(known)})" if known else ""
-        super().__init__(f"unknown event type '{name}'{hint}")
+        super().__init__(f"unknown event type{hint}")
 
 
 class InvalidCaseReferenceError(InvalidFieldError):
     def __init__(self) -> None:
-        super().__init__(
-            "case", "a reference matching [A-Za-z0-9][A-Za-z0-9._/-]{0,63}", "invalid"
-        )
+        super().__init__("case", REF_HELP, "invalid")
 
 
 class UnknownCaseError(InvalidInputError):
@@ -65,19 +66,18 @@ class RuleViolationError(CsprError):
 
 
 class CalendarRangeError(CsprError):
-    """A date falls outside the years the working-day calendar was built for.
+    """A date computed from a stored one falls outside what a date can hold (years 1-9999).
 
-    Raised rather than guessed: a deadline computed without the bank holidays of its year
-    would be silently wrong, and a ledger replayed years later must give the same answer.
+    Only arithmetic on a date near either end raises it (a deadline of 9999-12-31 plus
+    three months); the clocks catch it and show the last (or first) representable date.
     """
 
-    def __init__(self, day: object, calendar: str, first_year: int, last_year: int) -> None:
+    def __init__(self, day: object, calendar: str) -> None:
         self.day = day
         self.calendar = calendar
-        self.first_year = first_year
-        self.last_year = last_year
         super().__init__(
-            f"date {day} is outside calendar '{calendar}' ({first_year}-{last_year})"
+            f"a date computed from {day} falls outside the years 1-9999 (calendar "
+            f"'{calendar}')"
         )
 
 

@@ -4,10 +4,14 @@ The catalogue (``domain/catalogue.py``) declares each event type's fields as dat
 is the single interpreter of those declarations, so validation, help text and JSON Schema can
 never disagree about what a field accepts. Each kind has one entry in each dispatch table
 below rather than a branch scattered through the code, so adding a kind means filling in
-every table (``_check_tables`` refuses to import otherwise).
+every table (``_check_tables`` refuses to import otherwise); the JSON Schema side lives in
+``domain/field_schema.py``.
 
-Validation is about shape only. It never reads the clock or other events: "never in the
-future" or "threshold decided once" are rules of the procedure and live with the aggregate.
+Validation is about the value alone: it never reads the clock or other events. "Threshold
+decided once" is a rule of the procedure and lives with the aggregate; a date field's "not
+after the day it is recorded" (EVENTS.md "≤ today") is checked here, with the day handed in
+by the caller as ``Checking.today``. Every new value must also keep the bounds of
+``domain/limits.py`` (dates, lengths, list sizes, characters), which each field declares.
 Values come back JSON-native (str, bool, int, list, dict) because the ledger signs canonical
 JSON, which has no dates and no floats.
 
@@ -24,11 +28,10 @@ from datetime import date, datetime, timezone
 from difflib import get_close_matches
 from typing import Any
 
+from domain import limits
 from domain.errors import InvalidFieldError
 
 KINDS = ("text", "date", "datetime", "bool", "int", "enum", "list", "object")
-
-JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 # ASCII digits only: `\d` would also accept Arabic-Indic and other Unicode digits, which
 # date.fromisoformat then refuses with a less helpful message.
@@ -64,8 +67,17 @@ class Field:
     unique_items: bool = False  # list only: a repeated item is refused
     pattern: str | None = None  # text only: the whole (stripped) text must match
     pattern_help: str = ""  # the pattern in words, for people reading `expected`
+    # The bounds of domain/limits.py; None takes the kind's default (filled in below, so
+    # every text, list and date field carries its own numbers for help and schema).
+    max_length: int | None = None  # text only: characters, counted before stripping
+    one_line: bool = False  # text only: no tab or line break (a name, an identifier)
+    max_items: int | None = None  # list only
+    earliest: date | None = None  # date and datetime only (a datetime: its UTC date)
+    latest: date | None = None  # date and datetime only
+    not_after_today: bool = False  # date only: not after the day it is recorded
 
     def __post_init__(self) -> None:
+        _fill_default_limits(self)
         # A bad declaration is a programming error, found at import time, not a user's.
         problems = _declaration_problems(self)
         if problems:
@@ -79,9 +91,11 @@ class Field:
         """What a person must supply, in words; used in errors and CLI help."""
         return _EXPECTED[self.kind](self)
 
-    def validate(self, value: Any, path: str | None = None) -> Any:
+    def validate(self, value: Any, path: str | None = None,
+                 checking: Checking | None = None) -> Any:
         """The normalised value, or InvalidFieldError naming ``path``."""
         path = path or self.name
+        checking = checking or NEW_INPUT
         if value is None:
             # Refused rather than read as "absent": a null looked_after silently becoming
             # false would change a safeguarding fact. Leaving the field out is the way to
@@ -89,11 +103,13 @@ class Field:
             raise InvalidFieldError(
                 path, f"{self.expected()} (leave an optional field out instead of null)", "null"
             )
-        return _VALIDATE[self.kind](self, value, path)
+        return _VALIDATE[self.kind](self, value, path, checking)
 
     def schema(self) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) for this field's value."""
-        out = _SCHEMA[self.kind](self)
+        from domain.field_schema import SCHEMA  # the schema module builds on this one
+
+        out = SCHEMA[self.kind](self)
         if self.help:
             out["description"] = self.help
         if self.default is not None:
@@ -101,6 +117,40 @@ class Field:
         if self.personal:
             out["x-personal"] = True
         return out
+
+
+@dataclass(frozen=True)
+class Checking:
+    """What a validation knows beyond the value itself.
+
+    ``today`` is the London day the event is being recorded (None: no "not after today"
+    check, e.g. for a schema example). ``derived`` is for events the ledger derives from
+    events it already holds (the nightly job's breaches and escalations): their values
+    were accepted once, perhaps before the bounds existed, and refusing them now would stop
+    the job for good, so only shape is checked, never the bounds of new input.
+    """
+
+    today: date | None = None
+    derived: bool = False
+
+
+NEW_INPUT = Checking()
+
+
+def _fill_default_limits(f: Field) -> None:
+    # Frozen dataclass: the defaults are set once, here, before the declaration is checked.
+    def put(name: str, value: Any) -> None:
+        if getattr(f, name) is None:
+            object.__setattr__(f, name, value)
+
+    if f.kind == "text":
+        short = f.one_line or f.pattern is not None
+        put("max_length", limits.NAME_MAX if short else limits.FREE_TEXT_MAX)
+    elif f.kind == "list":
+        put("max_items", limits.LIST_MAX)
+    elif f.kind in ("date", "datetime"):
+        put("earliest", limits.DATE_EARLIEST)
+        put("latest", limits.DATE_LATEST)
 
 
 def _declaration_problems(f: Field) -> list[str]:
@@ -121,6 +171,18 @@ def _declaration_problems(f: Field) -> list[str]:
         problems.append("must_be_all needs a list of enum")
     if f.pattern is not None and f.kind != "text":
         problems.append("pattern is for text fields")
+    if f.kind != "text" and (f.max_length is not None or f.one_line):
+        problems.append("max_length/one_line are for text fields")
+    if f.kind != "list" and f.max_items is not None:
+        problems.append("max_items is for list fields")
+    if f.kind not in ("date", "datetime") and (f.earliest is not None or f.latest is not None):
+        problems.append("earliest/latest are for date and datetime fields")
+    if f.not_after_today and f.kind != "date":
+        problems.append("not_after_today is for date fields")
+    if f.earliest is not None and f.latest is not None and f.earliest > f.latest:
+        problems.append("earliest must not be after latest")
+    if f.max_items is not None and f.max_items < max(f.min_items, 1):
+        problems.append("max_items must allow at least min_items (and one) item")
     if f.default is not None and f.required:
         problems.append("a field with a default is not required")
     if not f.help or "\n" in f.help:
@@ -132,7 +194,25 @@ def _declaration_problems(f: Field) -> list[str]:
 
 
 def _expected_text(f: Field) -> str:
-    return f"text: {f.pattern_help}" if f.pattern_help else "a non-empty text"
+    if f.pattern_help:
+        return f"text: {f.pattern_help}"
+    if f.one_line:
+        return (f"a non-empty line of text, at most {f.max_length} characters "
+                "(no line breaks or control characters)")
+    return (f"a non-empty text, at most {f.max_length} characters (tabs and line breaks "
+            "allowed, no other control characters)")
+
+
+def _expected_date(f: Field) -> str:
+    text = f"a date as YYYY-MM-DD from {f.earliest} to {f.latest}"
+    if f.not_after_today:
+        text += ", not after the day it is recorded"
+    return text
+
+
+def _expected_datetime(f: Field) -> str:
+    return ("a date and time with its offset from UTC, as YYYY-MM-DDTHH:MM[:SS[.ffffff]] "
+            f"followed by Z or +HH:MM/-HH:MM, in UTC from {f.earliest} to {f.latest}")
 
 
 def _expected_int(f: Field) -> str:
@@ -150,6 +230,7 @@ def _expected_list(f: Field) -> str:
     text = f"a list, each item {f.item.expected()}"
     if f.min_items:
         text += f"; at least {f.min_items} item{'s' if f.min_items > 1 else ''}"
+    text += f"; at most {f.max_items} items"
     if f.unique_items:
         text += "; no repeats"
     if f.must_be_all:
@@ -164,11 +245,8 @@ def _expected_object(f: Field) -> str:
 
 _EXPECTED: dict[str, Callable[[Field], str]] = {
     "text": _expected_text,
-    "date": lambda f: "a date as YYYY-MM-DD",
-    "datetime": lambda f: (
-        "a date and time with its offset from UTC, as YYYY-MM-DDTHH:MM[:SS[.ffffff]] "
-        "followed by Z or +HH:MM/-HH:MM"
-    ),
+    "date": _expected_date,
+    "datetime": _expected_datetime,
     "bool": lambda f: "true or false (a JSON boolean)",
     "int": _expected_int,
     "enum": lambda f: f"one of: {', '.join(f.choices)}",
@@ -184,37 +262,62 @@ def _wrong_type(f: Field, path: str) -> InvalidFieldError:
     return InvalidFieldError(path, f.expected(), "wrong type")
 
 
-def _text(f: Field, value: Any, path: str) -> str:
+def _text(f: Field, value: Any, path: str, checking: Checking) -> str:
     if not isinstance(value, str):
         raise _wrong_type(f, path)
+    if not checking.derived:
+        # On the raw value, before stripping: the bound is on what was handed in, and
+        # strip() would quietly remove some control characters (\x1c-\x1f) from the ends.
+        assert f.max_length is not None
+        if len(value) > f.max_length:
+            raise InvalidFieldError(path, f.expected(), "too long")
+        if limits.has_forbidden_character(value, f.one_line):
+            raise InvalidFieldError(
+                path, f.expected(),
+                "a character that is not allowed (a control character, a line break in a "
+                "one-line text, or an unpaired surrogate)")
     # Leading and trailing white space carries no meaning and would make two otherwise
     # equal texts hash differently.
     text = value.strip()
     if not text:
         raise InvalidFieldError(path, f.expected(), "empty")
-    if f.pattern is not None and re.fullmatch(f.pattern, text) is None:
+    if (f.pattern is not None and not checking.derived
+            and re.fullmatch(f.pattern, text) is None):
         raise InvalidFieldError(path, f.expected(), "does not match the required form")
     return text
 
 
-def _date(f: Field, value: Any, path: str) -> str:
+def _in_window(f: Field, day: date, path: str, checking: Checking) -> None:
+    if checking.derived:
+        return
+    assert f.earliest is not None and f.latest is not None
+    if not f.earliest <= day <= f.latest:
+        raise InvalidFieldError(path, f.expected(), "outside the allowed dates")
+    if f.not_after_today and checking.today is not None and day > checking.today:
+        raise InvalidFieldError(path, f.expected(), "after the day it is recorded")
+
+
+def _date(f: Field, value: Any, path: str, checking: Checking) -> str:
     # A datetime is a date subclass; taking its date part would silently drop the time.
     if isinstance(value, datetime):
         raise _wrong_type(f, path)
     if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
+        day = value
+    elif not isinstance(value, str):
         raise _wrong_type(f, path)
     # fromisoformat alone would also take "20250101" and week dates; the spec says YYYY-MM-DD.
-    if _DATE_RE.fullmatch(value) is None:
+    elif _DATE_RE.fullmatch(value) is None:
         raise InvalidFieldError(path, f.expected(), "not a date in the form YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise InvalidFieldError(path, f.expected(), "no such date") from None
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise InvalidFieldError(path, f.expected(), "no such date") from None
+    _in_window(f, day, path, checking)
+    return day.isoformat()
 
 
-def _datetime(f: Field, value: Any, path: str) -> str:
+def _datetime(f: Field, value: Any, path: str, checking: Checking) -> str:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -234,17 +337,18 @@ def _datetime(f: Field, value: Any, path: str) -> str:
     try:
         utc = moment.astimezone(timezone.utc)
     except OverflowError:
-        raise InvalidFieldError(path, f.expected(), "outside the representable range") from None
+        raise InvalidFieldError(path, f.expected(), "outside the allowed dates") from None
+    _in_window(f, utc.date(), path, checking)
     return utc.replace(tzinfo=None).isoformat(timespec="auto") + "Z"
 
 
-def _bool(f: Field, value: Any, path: str) -> bool:
+def _bool(f: Field, value: Any, path: str, checking: Checking) -> bool:
     if type(value) is not bool:  # 0/1 and "true" are not accepted: JSON has booleans
         raise _wrong_type(f, path)
     return value
 
 
-def _int(f: Field, value: Any, path: str) -> int:
+def _int(f: Field, value: Any, path: str, checking: Checking) -> int:
     if type(value) is not int:  # bool is an int subclass; floats are not canonical JSON
         raise _wrong_type(f, path)
     if (f.minimum is not None and value < f.minimum) or (
@@ -254,7 +358,7 @@ def _int(f: Field, value: Any, path: str) -> int:
     return value
 
 
-def _enum(f: Field, value: Any, path: str) -> str:
+def _enum(f: Field, value: Any, path: str, checking: Checking) -> str:
     if not isinstance(value, str):
         raise _wrong_type(f, path)
     if value not in f.choices:
@@ -262,11 +366,14 @@ def _enum(f: Field, value: Any, path: str) -> str:
     return value
 
 
-def _list(f: Field, value: Any, path: str) -> list[Any]:
+def _list(f: Field, value: Any, path: str, checking: Checking) -> list[Any]:
     if not isinstance(value, list | tuple):
         raise _wrong_type(f, path)
-    assert f.item is not None
-    items = [f.item.validate(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    assert f.item is not None and f.max_items is not None
+    # Counted before any item is looked at: a 200,000-item list costs nothing to refuse.
+    if not checking.derived and len(value) > f.max_items:
+        raise InvalidFieldError(path, f.expected(), "too many items")
+    items = [f.item.validate(v, f"{path}[{i}]", checking) for i, v in enumerate(value)]
     if len(items) < f.min_items:
         raise InvalidFieldError(path, f.expected(), "empty" if not items else "too few items")
     if f.unique_items:
@@ -283,13 +390,13 @@ def _list(f: Field, value: Any, path: str) -> list[Any]:
     return items
 
 
-def _object(f: Field, value: Any, path: str) -> dict[str, Any]:
+def _object(f: Field, value: Any, path: str, checking: Checking) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise _wrong_type(f, path)
-    return validate_fields(f.fields, value, prefix=f"{path}.")
+    return validate_fields(f.fields, value, prefix=f"{path}.", checking=checking)
 
 
-_VALIDATE: dict[str, Callable[[Field, Any, str], Any]] = {
+_VALIDATE: dict[str, Callable[[Field, Any, str, Checking], Any]] = {
     "text": _text,
     "date": _date,
     "datetime": _datetime,
@@ -303,10 +410,29 @@ _VALIDATE: dict[str, Callable[[Field, Any, str], Any]] = {
 # (target, (condition_field, condition_value)): target is required when the condition holds.
 RequiredWhen = tuple[tuple[str, tuple[str, Any]], ...]
 
+# A typed name longer than any declared one is not worth comparing (and costs time).
+_HINT_MAX = 64
+
 
 def _same(a: Any, b: Any) -> bool:
     # `False == 0` in Python; a condition on a bool must not fire on an int.
     return type(a) is type(b) and a == b
+
+
+_DECLARED: dict[int, tuple[tuple[Field, ...], dict[str, Field]]] = {}
+
+
+def _declared(fields: tuple[Field, ...]) -> dict[str, Field]:
+    # Built once per declaration rather than once per value: an import validates each of
+    # its lines against the same few declarations. Keyed by identity (a Field need not be
+    # hashable); the entry keeps its tuple alive, so the identity cannot be reused.
+    entry = _DECLARED.get(id(fields))
+    if entry is not None and entry[0] is fields:
+        return entry[1]
+    declared = {f.name: f for f in fields}
+    if len(_DECLARED) < 1000:  # the catalogue's declarations, not every caller's tuples
+        _DECLARED[id(fields)] = (fields, declared)
+    return declared
 
 
 def validate_fields(
@@ -316,25 +442,32 @@ def validate_fields(
     prefix: str = "",
     required_when: RequiredWhen = (),
     owner: str = "",
+    checking: Checking | None = None,
 ) -> dict[str, Any]:
     """Check ``data`` against ``fields``; a new dict of normalised values, in declared order.
 
     Unknown names are reported before missing ones: a misspelt name would otherwise show
-    up as its correctly spelt twin being "missing", which hides the actual mistake.
+    up as its correctly spelt twin being "missing", which hides the actual mistake. An
+    unknown name is never repeated back (a person may type a child's name where a field
+    name belongs, and errors reach logs): the error names the object that holds it, lists
+    the declared fields and may suggest one of them.
     """
-    declared = {f.name: f for f in fields}
+    checking = checking or NEW_INPUT
+    declared = _declared(fields)
     for key in data:
         if key not in declared:
-            hint = get_close_matches(str(key), list(declared), n=1)
+            typed = str(key)
+            hint = get_close_matches(typed, list(declared), n=1) \
+                if len(typed) <= _HINT_MAX else []
             where = f" of {owner}" if owner else ""
             expected = f"only the fields{where}: {', '.join(declared)}"
             if hint:
                 expected += f" (did you mean '{hint[0]}'?)"
-            raise InvalidFieldError(f"{prefix}{key}", expected, "unknown field")
+            raise InvalidFieldError(prefix.rstrip(".") or "data", expected, "unknown field")
     out: dict[str, Any] = {}
     for f in fields:
         if f.name in data:
-            out[f.name] = f.validate(data[f.name], f"{prefix}{f.name}")
+            out[f.name] = f.validate(data[f.name], f"{prefix}{f.name}", checking)
         elif f.default is not None:
             out[f.name] = f.default
         elif f.required:
@@ -355,75 +488,8 @@ def _json(value: Any) -> str:
     return str(value)
 
 
-# --- JSON Schema --------------------------------------------------------------------------
-
-
-def _schema_list(f: Field) -> dict[str, Any]:
-    assert f.item is not None
-    out: dict[str, Any] = {"type": "array", "items": f.item.schema()}
-    if f.min_items:
-        out["minItems"] = f.min_items
-    if f.unique_items:
-        out["uniqueItems"] = True
-    if f.must_be_all:
-        out["allOf"] = [{"contains": {"const": c}} for c in f.item.choices]
-    return out
-
-
-def _schema_int(f: Field) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "integer"}
-    if f.minimum is not None:
-        out["minimum"] = f.minimum
-    if f.maximum is not None:
-        out["maximum"] = f.maximum
-    return out
-
-
-def _schema_text(f: Field) -> dict[str, Any]:
-    # "\S" stands in for "non-empty after stripping", which JSON Schema cannot say directly.
-    out: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
-    if f.pattern is not None:
-        out["pattern"] = rf"^\s*(?:{f.pattern})\s*$"
-    return out
-
-
-_SCHEMA: dict[str, Callable[[Field], dict[str, Any]]] = {
-    "text": _schema_text,
-    # "format" is only an annotation by default in 2020-12; the pattern makes the shape binding.
-    "date": lambda f: {
-        "type": "string",
-        "format": "date",
-        "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    },
-    "datetime": lambda f: {"type": "string", "format": "date-time"},
-    "bool": lambda f: {"type": "boolean"},
-    "int": _schema_int,
-    "enum": lambda f: {"type": "string", "enum": list(f.choices)},
-    "list": _schema_list,
-    "object": lambda f: object_schema(f.fields),
-}
-
-
-def object_schema(fields: tuple[Field, ...], required_when: RequiredWhen = ()) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "object",
-        "properties": {f.name: f.schema() for f in fields},
-        "required": [f.name for f in fields if f.required],
-        "additionalProperties": False,
-    }
-    if required_when:
-        out["allOf"] = [
-            {
-                "if": {"properties": {cond: {"const": when}}, "required": [cond]},
-                "then": {"required": [target]},
-            }
-            for target, (cond, when) in required_when
-        ]
-    return out
-
-
 def _check_tables() -> None:
-    for table in (_EXPECTED, _VALIDATE, _SCHEMA):
+    for table in (_EXPECTED, _VALIDATE):
         if set(table) != set(KINDS):
             raise RuntimeError("every field kind needs an entry in every dispatch table")
 

@@ -30,19 +30,30 @@ def _day_after(iso: str) -> date:
     return date.fromisoformat(iso) + timedelta(days=1)
 
 
-def due_breaches(clocks: Sequence[dict[str, Any]]) -> list[Due]:
+def due_breaches(clocks: Sequence[dict[str, Any]],
+                 failed: set[str] | None = None) -> list[Due]:
+    """``failed`` collects the cases a stored value makes impossible to judge (a date at
+    the calendar's end); they are skipped and the rest go on."""
     out = []
     for c in clocks:
         if c["status"] != "breached" or c["clock"] in LADDER or c.get("breach_recorded"):
             continue
+        try:
+            occurred = _day_after(c["due_on"])
+        except _UNUSABLE:
+            if failed is None:
+                raise
+            failed.add(c["case"])
+            continue
         out.append(Due("deadline-breached", c["case"], {
             "clock": c["clock"], "due_on": c["due_on"], "rule_set": c["rule_set"],
-            "calendar": c["calendar"]}, _day_after(c["due_on"])))
+            "calendar": c["calendar"]}, occurred))
     return out
 
 
 def due_escalations(clocks: Sequence[dict[str, Any]],
-                    actions: Sequence[dict[str, Any]]) -> list[Due]:
+                    actions: Sequence[dict[str, Any]],
+                    failed: set[str] | None = None) -> list[Due]:
     by_action = {(a["case"], a["action"]): a for a in actions}
     out = []
     for c in clocks:
@@ -52,11 +63,23 @@ def due_escalations(clocks: Sequence[dict[str, Any]],
         a = by_action.get((c["case"], c["action"]))
         if a is None or a["status"] != "open":
             continue
-        # An escalation dated after the deadline in force belongs to the current ladder.
-        if any(e["level"] == level and e["on"] > a["deadline"] for e in a["escalations"]):
+        try:
+            # An escalation dated after the deadline in force belongs to the current
+            # ladder.
+            if any(e["level"] == level and e["on"] > a["deadline"]
+                   for e in a["escalations"]):
+                continue
+            on = _day_after(c["due_on"])
+        except _UNUSABLE:
+            if failed is None:
+                raise
+            failed.add(c["case"])
             continue
-        on = _day_after(c["due_on"])
         out.append(Due("action-escalated", c["case"], {
             "action": c["action"], "level": level, "on": on.isoformat()}, on,
             deadline_in_force=a["deadline"]))
     return out
+
+
+_UNUSABLE = (ValueError, TypeError, KeyError, OverflowError)
+

@@ -8,13 +8,28 @@ personal data), which the ledger keeps sealed anyway.
 from __future__ import annotations
 
 import os
-from datetime import date
+import re
+from datetime import date, timedelta
 from typing import Any
 
-from jobs.outbox import Message, breach_key, escalation_key
+from domain.calendar import add_months
+from domain.errors import UnknownRuleSetError
+from domain.rulesets import get_rule_set
+from jobs.outbox import Message, breach_key, escalation_key, token
 
 LEVEL_NAMES = {"head_of_service": "Head of Service", "chief_officer": "Chief Officer",
                "partners": "Statutory Safeguarding Partners"}
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def text(value: Any, limit: int = 200) -> str:
+    """A stored value as it may appear in a letter: one line, encodable, bounded. Letters
+    are derived from whatever the ledger holds, including values an older version
+    accepted, and one odd value must not stop every letter."""
+    clean = _UNPRINTABLE.sub("?", str(value))
+    return clean if len(clean) <= limit else clean[:limit] + "..."
 
 
 def _recipients(variable: str) -> tuple[str, ...]:
@@ -25,34 +40,56 @@ def _recipients(variable: str) -> tuple[str, ...]:
 
 def breach_message(case: str, data: dict[str, Any], paragraph: str) -> Message:
     due = date.fromisoformat(data["due_on"])
+    ref, clock = text(case), text(data["clock"])
     return Message(
         key=breach_key(case, data["clock"], due),
         to=_recipients("CSPR_NOTIFY_BREACHES"),
-        subject=f"[CSPR] Timescale breached: {data['clock']} on case {case}",
-        body=(f"Case: {case}\nTimescale: {data['clock']} ({paragraph})\n"
-              f"Due by the end of: {data['due_on']}\n"
-              f"Rule set: {data['rule_set']}; calendar: {data['calendar']}\n\n"
+        subject=f"[CSPR] Timescale breached: {clock} on case {ref}",
+        body=(f"Case: {ref}\nTimescale: {clock} ({text(paragraph)})\n"
+              f"Due by the end of: {due.isoformat()}\n"
+              f"Rule set: {text(data['rule_set'])}; calendar: {text(data['calendar'])}\n\n"
               "The ledger has recorded this timescale as breached. Please record the "
               "outstanding step, with the date it actually happened, or the reason for the "
               "delay, so the case and the compliance report show the true position.\n"),
-        case=case,
+        case=token(case),
     )
 
 
 def escalation_message(case: str, data: dict[str, Any], deadline_in_force: str,
                        agency: str) -> Message:
     level = data["level"]
+    name, ref = text(LEVEL_NAMES.get(level, level)), text(case)
+    action, deadline = text(data["action"]), date.fromisoformat(deadline_in_force)
     return Message(
-        key=escalation_key(case, data["action"], level, date.fromisoformat(deadline_in_force)),
+        key=escalation_key(case, data["action"], level, deadline),
         to=_recipients("CSPR_NOTIFY_ESCALATIONS"),
-        subject=f"[CSPR] Escalation to {LEVEL_NAMES.get(level, level)}: action "
-                f"{data['action']} on case {case}",
-        body=(f"Case: {case}\nAction: {data['action']} (agency: {agency})\n"
-              f"Deadline in force: {deadline_in_force}\nEscalated on: {data['on']}\n"
-              f"Level: {LEVEL_NAMES.get(level, level)} (§13.4, §21.2)\n\n"
+        subject=f"[CSPR] Escalation to {name}: action {action} on case {ref}",
+        body=(f"Case: {ref}\nAction: {action} (agency: {text(agency)})\n"
+              f"Deadline in force: {deadline.isoformat()}\n"
+              f"Escalated on: {text(data['on'])}\n"
+              f"Level: {name} (§13.4, §21.2)\n\n"
               "This improvement action is still not completed. Please confirm the remedial "
               "action your agency will take and by when; the L&D sub-group will record your "
               "response. A promise of remedial action does not move the deadline; only the "
               "L&D chair can agree an extension, at the Chief Officer's request.\n"),
-        case=case,
+        case=token(case),
     )
+
+
+def paragraph_of(breach: dict[str, Any]) -> str:
+    # Static per clock in its rule set, which the breach event names.
+    try:
+        return get_rule_set(breach["rule_set"]).clock(breach["clock"]).paragraph
+    except (UnknownRuleSetError, KeyError):
+        return "PROCEDURE.md"
+
+
+def deadline_at(action: dict[str, Any], level: str, on: str) -> str:
+    """The deadline this escalation counted from (original or extended), found by walking
+    its rung back: on = deadline + 3 or 6 months + 1 day (§13.4)."""
+    months = {"head_of_service": 3, "chief_officer": 6}.get(level)
+    for deadline in (action["deadline"], action["original_deadline"]):
+        if months and add_months(date.fromisoformat(deadline), months) \
+                + timedelta(days=1) == date.fromisoformat(on):
+            return deadline
+    return action["deadline"]

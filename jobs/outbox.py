@@ -76,13 +76,41 @@ class InvalidMessageError(InvalidInputError):
 
 def breach_key(case: str, clock: str, due_on: date) -> str:
     """The identity of a breach alert: one per case, clock and due date."""
-    return f"breach:{case}:{clock}:{due_on.isoformat()}"
+    return make_key("breach", case, clock, due_on.isoformat())
 
 
 def escalation_key(case: str, action: str, level: str, deadline: date) -> str:
     """The identity of an escalation letter: one per case, action, level and deadline in
     force, so an agreed extension (a new deadline) gives a new letter."""
-    return f"escalation:{case}:{action}:{level}:{deadline.isoformat()}"
+    return make_key("escalation", case, action, level, deadline.isoformat())
+
+
+_PART = re.compile(r"^[!-~]{1,64}$")
+
+
+def make_key(*parts: str) -> str:
+    """A valid key from ANY stored values. A ledger may hold values that later versions
+    refuse (an action reference with a space, a 300-character one, a control character):
+    events cannot be changed, so their letters must still be written, forever. Keys that
+    were valid stay exactly as they were (a changed key would send a letter again); in
+    any other key each unusable part becomes a readable stem and a hash of the value."""
+    key = ":".join(parts)
+    if _TOKEN.fullmatch(key):
+        return key
+    key = ":".join(p if _PART.fullmatch(p) else _hashed(p) for p in parts)
+    return key if _TOKEN.fullmatch(key) else f"{parts[0][:32]}:{_hashed(key)}"
+
+
+def token(value: str) -> str:
+    """``value`` if it is usable as it is in a header (a case reference), else a readable
+    stem and its hash."""
+    return value if _TOKEN.fullmatch(value) else _hashed(value)
+
+
+def _hashed(value: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip("_")[:32]
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{stem}~{digest}"
 
 
 def message_id_for(key: str, sender: str) -> str:
@@ -108,14 +136,14 @@ class Message:
     headers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        if not _TOKEN.match(self.key):
+        if not _TOKEN.fullmatch(self.key):
             raise InvalidMessageError("key: 1-200 printable ASCII characters, no spaces")
-        if not _TOKEN.match(self.case):
+        if not _TOKEN.fullmatch(self.case):
             raise InvalidMessageError("case: 1-200 printable ASCII characters, no spaces")
         if isinstance(self.to, str) or not self.to:
             raise InvalidMessageError("to: a non-empty tuple of addresses")
         for address in self.to:
-            if not _ADDRESS.match(address):
+            if not _ADDRESS.fullmatch(address):
                 raise InvalidMessageError(f"to: '{address}' is not a plain address")
         if not self.subject.strip() or "\r" in self.subject or "\n" in self.subject:
             raise InvalidMessageError("subject: one non-empty line")
@@ -144,7 +172,7 @@ class StoredMessage:
 
 class Outbox:
     def __init__(self, root: Path, sender: str) -> None:
-        if not _ADDRESS.match(parseaddr(sender)[1]):
+        if not _ADDRESS.fullmatch(parseaddr(sender)[1]):
             raise InvalidMessageError("sender: an address such as cspr@partnership.example")
         self.root = Path(root)
         self.sender = sender
@@ -172,9 +200,15 @@ class Outbox:
 
     def write(self, message: Message, now: datetime) -> Path:
         """Write the message once; a second write of the same key returns the first file."""
+        self.create(message, now)
+        return self.path_for(message.key)
+
+    def create(self, message: Message, now: datetime) -> bool:
+        """Write the message unless its file exists; True only for the writer that
+        created the file (of several runs at once, exactly one is told it wrote it)."""
         path = self.path_for(message.key)
         if path.exists():
-            return path
+            return False
         data = self.render(message, now)
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self._write_temp(data)
@@ -183,11 +217,11 @@ class Outbox:
             # writers the first wins and the record is never overwritten.
             os.link(tmp, path)
         except FileExistsError:
-            pass
+            return False
         finally:
             os.unlink(tmp)
         self._sync_dir()
-        return path
+        return True
 
     # -- reading --------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ service layer validates, checks rules and authorises, then calls :meth:`save_sig
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -31,8 +32,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    # The library's projector asserts isinstance against a runtime-checkable Protocol on
+    # every event, which costs more than applying it (most of an import's stream loading);
+    # our events are the library's own Aggregate events, which always have mutate().
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class LedgerApplication(Application):
     name = "cspr"
+    _outer = False  # inside transaction()
 
     def __init__(self, url: str, keys_dir: Path | None = None) -> None:
         self.url = normalise_url(url)
@@ -47,6 +58,12 @@ class LedgerApplication(Application):
         self.sealer = Sealer(self.engine, keys_dir)
         self.mapper.sealer = self.sealer  # type: ignore[attr-defined]
 
+    def close(self) -> None:
+        # The library's close leaves the pool's connections open until garbage
+        # collection; a ledger closed is a ledger whose connections are closed.
+        super().close()
+        self.engine.dispose()
+
     def construct_mapper(self) -> SigningMapper:
         return SigningMapper(transcoder=self.construct_transcoder())
 
@@ -60,7 +77,8 @@ class LedgerApplication(Application):
 
     def load(self, cls: type[Stream], *key: str) -> Stream | None:
         try:
-            return self.repository.get(stream_id(cls.kind, *key))  # type: ignore[return-value]
+            return self.repository.get(  # type: ignore[return-value]
+                stream_id(cls.kind, *key), projector_func=_project)
         except AggregateNotFoundError:
             return None
 
@@ -68,14 +86,37 @@ class LedgerApplication(Application):
         """The partnership named when the ledger was initialised (for reports)."""
         return getattr(self.load(LedgerStream, "ledger"), "partnership", "")
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One database transaction around several :meth:`save_signed` calls (a large
+        import saved in batches): all of them commit together or none does, and reads of
+        streams inside it see what the earlier batches wrote.
+        """
+        ok = False
+        self._outer = True
+        try:
+            with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
+                self.recorder.lock_for_writing(session)  # type: ignore[attr-defined]
+                yield
+            ok = True
+        finally:
+            self._outer = False
+            self.sealer.saved(ok)
+
     def save_signed(self, streams: list[Stream], signers: list[Signer]) -> list[int]:
         """Append every pending event of ``streams`` in one transaction; all or nothing.
 
         Raises :class:`IntegrityError` when another writer appended to one of the streams
         first (the caller reloads and retries).
         """
-        with signing_as(*signers):
-            recordings = self.save(*streams)
+        ok = False
+        try:
+            with signing_as(*signers):
+                recordings = self.save(*streams)
+            ok = True
+        finally:
+            if not self._outer:  # else the data keys are settled when it commits
+                self.sealer.saved(ok)
         return [r.notification.id for r in recordings]
 
     def size(self) -> int:

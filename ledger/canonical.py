@@ -44,4 +44,8 @@ def canonical_json(value: Any, checked: bool = True) -> bytes:
 
 
 def loads(data: bytes) -> Any:
+    # Canonical JSON is UTF-8: decoding first skips json's encoding detection, a
+    # measurable part of loading a long stream.
+    if isinstance(data, bytes | bytearray):
+        return json.loads(data.decode("utf-8", "surrogatepass"))  # what json.loads does
     return json.loads(data)

@@ -60,3 +60,5 @@ class SignedStoredEvent(StoredEvent):
     key_id: str
     event_type: str
     leaf: bytes  # computed where it is signed, so nothing is hashed under the lock
+    # A new case's wrapped data key, stored in the same transaction as this event.
+    new_data_key: bytes | None = None

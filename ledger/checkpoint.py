@@ -10,13 +10,14 @@ inclusion, or two checkpoints' consistency, without the whole ledger.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from sqlalchemy import select
 
 from ledger.canonical import canonical_json
 from ledger.chain import GENESIS, leaf_hash_of, signed_bytes
 from ledger.mapper import format_instant
+from ledger.merkle import CompactRange
 from ledger.report import Problem
 from ledger.signing import Signer, verify_signature
 
@@ -42,8 +43,11 @@ def sign_checkpoint(size: int, head_hash: bytes, root_hash: bytes, signer: Signe
     return cp
 
 
-def checkpoint_problems(cp: dict[str, Any], chain: list[bytes], roots: dict[int, bytes],
-                        keys: dict[str, Any], size_now: int) -> list[Problem]:
+def checkpoint_problems(cp: dict[str, Any], chain: Mapping[int, bytes],
+                        roots: Mapping[int, bytes], keys: dict[str, Any],
+                        size_now: int) -> list[Problem]:
+    """``chain`` and ``roots``: the recomputed chain hash and Merkle root after each
+    position the verifier kept (the checkpoint's size among them)."""
     problems: list[Problem] = []
     try:
         size, head, root, kid = (int(cp["size"]), cp["head_hash"], cp["root_hash"],
@@ -61,7 +65,7 @@ def checkpoint_problems(cp: dict[str, Any], chain: list[bytes], roots: dict[int,
                                 f"the checkpoint covers {size} events, the ledger has only "
                                 f"{size_now}: events after position {size_now} were removed"))
         return problems
-    if chain[size].hex() != head:
+    if chain.get(size, b"").hex() != head:
         problems.append(Problem(size, "checkpoint", "the first events no longer hash to the "
                                                     "checkpoint's head: history was rewritten"))
     if roots.get(size, b"").hex() != root:
@@ -70,23 +74,44 @@ def checkpoint_problems(cp: dict[str, Any], chain: list[bytes], roots: dict[int,
     return problems
 
 
-def read_leaves(app: "LedgerApplication", after: int = 0) -> tuple[list[bytes], bytes]:
-    """The leaf hashes of the events after position ``after``, in order, and the stored
-    chain hash of the last one read (GENESIS when there is none)."""
+def _leaf_rows(app: "LedgerApplication", after: int,
+               upto: int | None) -> Iterator[tuple[bytes, bytes]]:
+    """(leaf hash, stored chain hash) of each event after position ``after`` (up to
+    ``upto``), in order, a page at a time."""
     t = app.events_table
-    leaves: list[bytes] = []
-    head = GENESIS
     last = after
     with app.engine.connect() as conn:
         while True:
-            batch = conn.execute(
-                select(t.c.position, t.c.originator_id, t.c.originator_version, t.c.topic,
-                       t.c.state, t.c.signature, t.c.chain_hash)
-                .where(t.c.position > last).order_by(t.c.position).limit(5000)).all()
+            q = (select(t.c.position, t.c.originator_id, t.c.originator_version, t.c.topic,
+                        t.c.state, t.c.signature, t.c.chain_hash)
+                 .where(t.c.position > last).order_by(t.c.position).limit(5000))
+            if upto is not None:
+                q = q.where(t.c.position <= upto)
+            batch = conn.execute(q).all()
             if not batch:
-                break
+                return
             for position, oid, version, topic, state, signature, chain in batch:
-                leaves.append(leaf_hash_of(signed_bytes(oid, version, topic, bytes(state)),
-                                           bytes(signature)))
-                head, last = bytes(chain), position
+                yield (leaf_hash_of(signed_bytes(oid, version, topic, bytes(state)),
+                                    bytes(signature)), bytes(chain))
+            last = batch[-1][0]
+
+
+def read_leaves(app: "LedgerApplication", after: int = 0) -> tuple[list[bytes], bytes]:
+    """The leaf hashes of the events after position ``after``, in order, and the stored
+    chain hash of the last one read (GENESIS when there is none)."""
+    leaves: list[bytes] = []
+    head = GENESIS
+    for leaf, head in _leaf_rows(app, after, None):
+        leaves.append(leaf)
     return leaves, head
+
+
+def extend_tree(app: "LedgerApplication", tree: CompactRange,
+                upto: int | None = None) -> bytes | None:
+    """Append to ``tree`` the leaves of the events after its size (up to position
+    ``upto``), streaming: memory stays O(log n) however many there are. Returns the
+    stored chain hash of the last event appended, or None if there was none."""
+    head = None
+    for leaf, head in _leaf_rows(app, tree.size, upto):
+        tree.append(leaf)
+    return head

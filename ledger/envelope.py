@@ -14,19 +14,18 @@ sealed bytes, so:
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from ledger.canonical import canonical_json, loads
 from ledger.errors import PersonalDataUnavailableError
 from ledger.schema import data_keys_table
+from ledger.signing import check_private
 
 NONCE = 12
 MASTER_KEY_FILE = "master.key"
@@ -53,53 +52,53 @@ class Sealer:
         self.keys_dir = keys_dir
         self._master: AESGCM | None = None
         self._case_keys: dict[str, AESGCM] = {}
+        # Keys proposed during a save and not yet committed: (key, wrapped, carried).
+        self._pending: dict[str, tuple[AESGCM, bytes, bool]] = {}
 
     @property
     def master(self) -> AESGCM:
         if self._master is None:
             if self.keys_dir is None:
                 raise PersonalDataUnavailableError("no keys directory configured")
+            path = self.keys_dir / MASTER_KEY_FILE
             try:
-                self._master = AESGCM((self.keys_dir / MASTER_KEY_FILE).read_bytes())
+                raw = path.read_bytes()
+                check_private(path)
+                self._master = AESGCM(raw)
             except FileNotFoundError:
                 raise PersonalDataUnavailableError(
                     f"no master key in {self.keys_dir}: personal data cannot be sealed"
                 )
         return self._master
 
-    def _case_key(self, case_ref: str, create: bool) -> AESGCM:
-        if case_ref in self._case_keys:
-            return self._case_keys[case_ref]
+    def _stored_key(self, case_ref: str) -> bytes | None:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(data_keys_table.c.wrapped).where(
                     data_keys_table.c.case_ref == case_ref
                 )
             ).first()
-            if row is None and create:
-                key = AESGCM.generate_key(bit_length=256)
-                nonce = os.urandom(NONCE)
-                wrapped = nonce + self.master.encrypt(nonce, key, _aad("dek", case_ref))
-                now = datetime.now(timezone.utc).isoformat()
-                try:
-                    conn.execute(
-                        insert(data_keys_table).values(
-                            case_ref=case_ref, wrapped=wrapped, created_at=now
-                        )
-                    )
-                    conn.commit()
-                except IntegrityError:
-                    conn.rollback()  # another writer created this case's key first
-                row = conn.execute(
-                    select(data_keys_table.c.wrapped).where(
-                        data_keys_table.c.case_ref == case_ref
-                    )
-                ).first()
-        if row is None:
+        return None if row is None else bytes(row[0])
+
+    def _case_key(self, case_ref: str, create: bool) -> AESGCM:
+        if case_ref in self._case_keys:
+            return self._case_keys[case_ref]
+        if create and case_ref in self._pending:
+            return self._pending[case_ref][0]
+        wrapped = self._stored_key(case_ref)
+        if wrapped is None and create:
+            # A new case's key is only *proposed* here: the recorder stores it in the
+            # same transaction as the first event sealed under it, so a failed or killed
+            # append leaves no key row behind (issue 8, findings 4 and 7).
+            key = AESGCM.generate_key(bit_length=256)
+            nonce = os.urandom(NONCE)
+            wrapped = nonce + self.master.encrypt(nonce, key, _aad("dek", case_ref))
+            self._pending[case_ref] = (AESGCM(key), wrapped, False)
+            return self._pending[case_ref][0]
+        if wrapped is None:
             raise PersonalDataUnavailableError(
                 "this case's data key does not exist or was destroyed"
             )
-        wrapped = bytes(row[0])
         try:
             key = self.master.decrypt(wrapped[:NONCE], wrapped[NONCE:], _aad("dek", case_ref))
         except InvalidTag:
@@ -108,12 +107,27 @@ class Sealer:
         self._case_keys[case_ref] = aead
         return aead
 
-    def seal(self, case_ref: str, personal: dict[str, Any]) -> bytes:
+    def seal(self, case_ref: str, personal: dict[str, Any]) -> tuple[bytes, bytes | None]:
+        """The sealed bytes, and the wrapped key to store with them if it is new."""
+        # Encode first: a value that cannot be encoded must not even propose a key.
+        plain = canonical_json(personal, checked=False)  # the catalogue validated it
         aead = self._case_key(case_ref, create=True)
         nonce = os.urandom(NONCE)
-        # The catalogue validated these fields (no floats): no need to check them again.
-        return nonce + aead.encrypt(nonce, canonical_json(personal, checked=False),
-                                    _aad("pd", case_ref))
+        sealed = nonce + aead.encrypt(nonce, plain, _aad("pd", case_ref))
+        new_key = None
+        pending = self._pending.get(case_ref)
+        if pending is not None and not pending[2]:
+            new_key = pending[1]  # the first event sealed under it carries it
+            self._pending[case_ref] = (pending[0], pending[1], True)
+        return sealed, new_key
+
+    def saved(self, ok: bool) -> None:
+        """After a save: keep the proposed keys that were committed, forget the rest."""
+        if ok:
+            for case_ref, (aead, _, announced) in self._pending.items():
+                if announced:
+                    self._case_keys[case_ref] = aead
+        self._pending.clear()
 
     def open(self, case_ref: str, sealed: bytes) -> dict[str, Any]:
         aead = self._case_key(case_ref, create=False)

@@ -72,3 +72,12 @@ class ConcurrentWriteError(RuleViolationError):
 
 class PersonalDataUnavailableError(CsprError):
     """A case's data key was destroyed (erasure) or the master key is missing."""
+
+
+class KeyFileExposedError(CsprError):
+    """Key material that group or others can read or write is refused, not used."""
+
+    def __init__(self, path: str, mode: int) -> None:
+        super().__init__(
+            f"refusing to use {path}: its permissions ({mode:04o}) let other users read or "
+            f"replace it; run 'chmod 600 {path}' (and 'chmod 700' on its folder)")

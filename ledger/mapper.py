@@ -70,9 +70,9 @@ class SigningMapper(Mapper):
         recorded_at = format_instant(domain_event.timestamp)
         payload = {**content, "data": data, "recorded_at": recorded_at}
         payload["key_id"] = signer.key_id
-        sealed = None
+        sealed = new_key = None
         if personal:
-            sealed = self.sealer.seal(content["case"], personal)
+            sealed, new_key = self.sealer.seal(content["case"], personal)
             payload["personal"] = {
                 "fields": sorted(personal),
                 "sha256": hashlib.sha256(sealed).hexdigest(),
@@ -94,11 +94,12 @@ class SigningMapper(Mapper):
             key_id=signer.key_id,
             event_type=content["type"],
             leaf=leaf_hash_of(signed, signature),
+            new_data_key=new_key,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
-        state = dict(loads(stored_event.state))
+        state = loads(stored_event.state)  # a new dict, ours to change
         state.pop("key_id", None)
         # Personal data is opened only on explicit, authorised request (see Ledger), never
         # to rebuild an aggregate: the procedure's rules do not depend on it.

@@ -13,9 +13,13 @@ class Problem:
     position: int
     kind: str
     detail: str
+    # An admin's integrity-alarm-acknowledged event naming this finding: it stops the
+    # nightly alarm, and hides nothing (the finding is still reported).
+    acknowledged_at: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"position": self.position, "kind": self.kind, "detail": self.detail}
+        return {"position": self.position, "kind": self.kind, "detail": self.detail,
+                "acknowledged_at": self.acknowledged_at}
 
 
 @dataclass
@@ -24,13 +28,24 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     head_hash: str = GENESIS.hex()
     root_hash: str = ""
+    size: int = 0  # the last position checked: the head of the snapshot read
+    # Kept for the nightly job: the stored chain hash at ``size`` (where it may resume)
+    # and every acknowledged finding, (position, kind) -> the acknowledgements' positions.
+    stored_head: bytes = field(default=GENESIS, repr=False)
+    acknowledgements: dict[tuple[int, str], list[int]] = field(default_factory=dict,
+                                                               repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def open_problems(self) -> list[Problem]:
+        """The findings no admin has acknowledged yet."""
+        return [p for p in self.problems if p.acknowledged_at is None]
+
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "events_checked": self.events_checked,
                 "problems": [p.as_json() for p in sorted(self.problems,
                                                           key=lambda p: p.position)],
-                "head_hash": self.head_hash, "root_hash": self.root_hash}
+                "head_hash": self.head_hash, "root_hash": self.root_hash,
+                "size": self.size}

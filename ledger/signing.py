@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from ledger.errors import PrivateKeyUnavailableError
+from ledger.errors import KeyFileExposedError, PrivateKeyUnavailableError
 
 
 def key_id(public_key_raw: bytes) -> str:
@@ -83,20 +84,33 @@ def write_private_key(path: Path, signer: Signer, passphrase: bytes | None = Non
         f.write(pem)
 
 
+def check_private(path: Path) -> None:
+    """Refuse key material readable or writable by group or others (issue 8)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyFileExposedError(str(path), mode)
+
+
 def load_signer(keys_dir: Path, actor: str, passphrase: bytes | None = None) -> Signer:
     path = key_path(keys_dir, actor)
     try:
         pem = path.read_bytes()
     except FileNotFoundError:
         raise PrivateKeyUnavailableError(actor, f"no key file {path.name} in {keys_dir}")
-    try:
-        key = serialization.load_pem_private_key(pem, password=passphrase)
-    except TypeError:
+    check_private(path)
+    # Whether the key is protected is read from the file, not guessed from the error:
+    # a passphrase set for other actors' keys must not stop an unprotected one.
+    encrypted = pem.lstrip().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    if encrypted and not passphrase:
         raise PrivateKeyUnavailableError(
-            actor, "the key is protected by a passphrase: set CSPR_KEY_PASSPHRASE"
-        )
-    except ValueError:
-        raise PrivateKeyUnavailableError(actor, "wrong passphrase or damaged key file")
+            actor, "the key is protected by a passphrase: set CSPR_KEY_PASSPHRASE")
+    try:
+        key = serialization.load_pem_private_key(pem, password=passphrase if encrypted
+                                                 else None)
+    except (TypeError, ValueError):
+        raise PrivateKeyUnavailableError(
+            actor, "the passphrase in CSPR_KEY_PASSPHRASE does not open this key"
+            if encrypted else "the key file is damaged (not a PEM private key)")
     if not isinstance(key, Ed25519PrivateKey):
         raise PrivateKeyUnavailableError(actor, "not an Ed25519 key")
     return Signer(actor, key)

@@ -5,10 +5,21 @@ already locks the events table on PostgreSQL (so notification ids commit in orde
 SQLite it only serialises threads of one process, so we take the database write lock
 ourselves by updating the head row first: reading the head in a deferred transaction and
 then writing would fork the chain as soon as two processes append at once.
+
+No connection crosses a ``fork()`` (issue 8, finding 8): a child that inherits an open
+SQLite connection also inherits SQLite's in-process lock bookkeeping, so its own new
+connections hold no real lock on the file; when the parent later closed its connection it
+found itself "the last user", checkpointed and deleted the WAL under the running children,
+and their later commits (already acknowledged) vanished with the deleted file. So before
+any fork every idle pooled connection of every ledger engine is closed in the parent, and
+the child drops whatever it inherited without closing it (SQLAlchemy's documented
+``dispose(close=False)``): a connection belongs to the process that opened it.
 """
 
 from __future__ import annotations
 
+import os
+import weakref
 from typing import Any, Sequence
 from uuid import UUID
 
@@ -17,12 +28,36 @@ from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.chain import GENESIS, SignedStoredEvent, link
-from ledger.schema import SignedEventRecord, add_extra_indexes, head_table, metadata
+from ledger.schema import (
+    SignedEventRecord,
+    add_extra_indexes,
+    data_keys_table,
+    head_table,
+    metadata,
+)
+
+
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def _close_idle_before_fork() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose()  # closes the checked-in connections, in the parent
+
+
+def _forget_inherited_in_child() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)  # never use nor close the parent's connections
+
+
+os.register_at_fork(before=_close_idle_before_fork,
+                    after_in_child=_forget_inherited_in_child)
 
 
 class LedgerDatastore(SQLAlchemyDatastore):
@@ -34,6 +69,8 @@ class LedgerDatastore(SQLAlchemyDatastore):
             # "database is locked" while another writer commits.
             kwargs.setdefault("connect_args", {"timeout": 60})
         super().__init__(url=url, **kwargs)
+        if self.engine is not None:
+            _ENGINES.add(self.engine)  # type: ignore[arg-type]
 
 
 class ChainedRecorder(SQLAlchemyApplicationRecorder):
@@ -70,6 +107,12 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
                 except SAIntegrityError:
                     conn.rollback()  # another process created it first
 
+    def lock_for_writing(self, session: Session) -> None:
+        """Take the locks an append takes, in the same order, at the start of a long
+        transaction: its reads then see the latest head and no writer can slip in."""
+        SQLAlchemyApplicationRecorder._lock_table(self, session)
+        session.execute(self._take_head).one()
+
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int]:
@@ -91,6 +134,12 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
                 "recorded_at": e.recorded_at, "case_ref": e.case_ref, "actor": e.actor,
                 "key_id": e.key_id, "event_type": e.event_type,
             })
+        keys = [{"case_ref": e.case_ref, "wrapped": e.new_data_key, "created_at": e.recorded_at}
+                for e in stored_events if e.new_data_key is not None]  # type: ignore[attr-defined]
+        if keys:
+            # A concurrent first writer of the same case makes this fail and the whole
+            # append retry with that writer's key: one key per case, never an orphan.
+            session.execute(insert(data_keys_table), keys)
         ids = [r[0] for r in session.execute(self._insert, rows)]
         session.execute(self._move_head, {"new_position": position, "new_hash": previous})
         self._notify_channel(session)
@@ -99,9 +148,10 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
     def select_events(self, originator_id: UUID | str, gt: int | None = None,
                       lte: int | None = None, desc: bool = False,
                       limit: int | None = None) -> list[StoredEvent]:
-        # Core, four columns: the library's ORM query costs more than the decoding.
+        # Core, three columns: the library's ORM query costs more than the decoding, and
+        # converting every row's originator_id back to a UUID costs as much as the rest.
         t = self.events_record_cls.__table__
-        q = select(t.c.originator_id, t.c.originator_version, t.c.topic, t.c.state).where(
+        q = select(t.c.originator_version, t.c.topic, t.c.state).where(
             t.c.originator_id == originator_id)
         if gt is not None:
             q = q.where(t.c.originator_version > gt)
@@ -111,8 +161,9 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         if limit is not None:
             q = q.limit(limit)
         with self.transaction(commit=False) as session:
-            return [StoredEvent(originator_id=r[0], originator_version=r[1], topic=r[2],
-                                state=bytes(r[3])) for r in session.execute(q)]
+            rows = session.execute(q).all()
+        return [StoredEvent(originator_id=originator_id, originator_version=r[0], topic=r[1],
+                            state=bytes(r[2])) for r in rows]
 
 
 class LedgerFactory(SQLAlchemyFactory):

@@ -6,9 +6,14 @@ doubt. Each row is linked against the *stored* hash of the row before it, so one
 row is reported once instead of poisoning the rest of the chain; a separately recomputed
 chain and Merkle tree answer checkpoints ("has the ledger only grown since?").
 
+Everything is read in one snapshot (ledger.snapshot): the head and the rows of the same
+instant, so writers appending meanwhile never look like tampering.
+
 Signatures are checked in worker processes in batches (Ed25519 verification dominates the
 cost, and a process per core is what scales it); the order-dependent work (chain, key
-registry, roles) stays in this process.
+registry, roles) stays in this process. Memory does not grow with the ledger: rows stream
+in pages, a few batches are in flight at a time, and recomputed chain hashes are kept
+only at the sizes some checkpoint claims.
 """
 
 from __future__ import annotations
@@ -16,59 +21,60 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import Table, func, select
+from sqlalchemy.engine import Connection
 
 from domain.catalogue import EVENT_TYPES
 from ledger.app import LedgerApplication
 from ledger.chain import GENESIS, link
 from ledger.checkpoint import checkpoint_problems
-from ledger.report import Problem, Report
+from ledger.keys_registry import KeyEntry, KeyRegistry
 from ledger.merkle import CompactRange
+from ledger.report import Problem, Report
 from ledger.schema import head_table
-from ledger.sigbatch import hash_and_verify
+from ledger.sigbatch import Pipeline, worker_pool
+from ledger.snapshot import paged_rows, snapshot
 
 COLUMNS = ["originator_id", "originator_version", "topic", "state", "position",
            "chain_hash", "signature", "sealed", "recorded_at", "case_ref", "actor",
            "key_id", "event_type"]
-BATCH = 512  # small enough that both workers stay busy to the end
 _TOPIC_CLASS = {name: et.class_name for name, et in EVENT_TYPES.items()}
+ACK_TYPE = "integrity-alarm-acknowledged"
+
+__all__ = ["verify_ledger", "KeyEntry", "ACK_TYPE"]
 
 
-@dataclass
-class KeyEntry:
-    actor: str
-    public_key: bytes
-    roles: frozenset[str]
-    active: bool = True
-
-
-class Verifier:
-    def __init__(self, report: Report) -> None:
+class Verifier(KeyRegistry):
+    def __init__(self, report: Report, keep: set[int]) -> None:
+        super().__init__()
         self.report = report
-        self.keys: dict[str, KeyEntry] = {}
-        self.chain: list[bytes] = [GENESIS]  # recomputed chain hash after each position
+        self.keep = keep  # sizes whose recomputed chain hash and root are needed
+        self.n = 0  # the position the last row was checked as
+        self.last = GENESIS  # recomputed chain hash after position n
         self.tree = CompactRange()
+        self.hashes: dict[int, bytes] = {0: GENESIS}  # stored chain hash at a kept size
         self.roots: dict[int, bytes] = {0: self.tree.root()}
         self.stored_previous = GENESIS
-        self.claimed: list[tuple[int, dict[str, Any]]] = []
+        self.claimed: list[tuple[int, int, str, str]] = []  # (at, size, head, root)
 
     def problem(self, position: int, kind: str, detail: str) -> None:
         self.report.problems.append(Problem(position, kind, detail))
 
-    def inspect(self, n: int, row: Any) -> tuple[Any, ...]:
+    def inspect(self, row: Any) -> tuple[Any, ...]:
         """Order-dependent checks of one row (position, payload, key, role); returns the
         work a worker can do out of order: its signed bytes, leaf and signature check."""
         (oid, version, topic, state, position, chain_hash, signature, sealed, recorded_at,
          case_ref, actor, key_id, event_type) = row[1:]
         state, signature = bytes(state), bytes(signature)
+        n = self.n + 1
         if position != n:
             self.problem(n, "position", f"row {row[0]} claims position {position}, "
                                         f"expected {n} (an event is missing, extra or moved)")
+            if isinstance(position, int) and position > n:
+                n = position  # one gap is one finding, not one per later event
+        self.n = n
         public_key = None
         try:
             payload = json.loads(state)
@@ -76,7 +82,7 @@ class Verifier:
                          (recorded_at, case_ref, actor, key_id, event_type))
             entry = self.keys.get(payload["key_id"])
             public_key = entry.public_key if entry is not None else None
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             self.problem(n, "malformed", f"payload does not decode ({type(e).__name__})")
         return (str(oid), version, topic, state, signature, public_key, n)
 
@@ -85,8 +91,13 @@ class Verifier:
         if chain_hash != link(self.stored_previous, leaf):
             self.problem(n, "chain", "hash link to the previous event does not match")
         self.stored_previous = chain_hash
-        self.chain.append(link(self.chain[-1], leaf))
+        self.last = link(self.last, leaf)
         self.tree.append(leaf)
+        if n in self.keep:
+            # The stored hash, which is what a checkpoint signs: after a finding an admin
+            # acknowledged, the recomputed chain differs from it for good, and the
+            # checkpoints signed since must still check. Content is proved by the root.
+            self.hashes[n], self.roots[n] = chain_hash, self.tree.root()
 
     def payload(self, n: int, p: dict[str, Any], topic: str, sealed: bytes | None,
                 columns: tuple[Any, ...]) -> None:
@@ -101,38 +112,10 @@ class Verifier:
                 self.problem(n, "personal_data", "sealed personal data does not match "
                                                  "the signed commitment")
         self.authority(n, p)
-
-    def authority(self, n: int, p: dict[str, Any]) -> None:
-        kind, data, kid = p["type"], p["data"], p["key_id"]
-        if kind == "actor-registered" and not self.keys and data["actor"] == "admin" \
-                and data["key_id"] == kid:
-            # Genesis: admin registers itself; every later key descends from this one.
-            self.keys[kid] = KeyEntry("admin", bytes.fromhex(data["public_key"]),
-                                      frozenset(data["roles"]))
-        entry = self.keys.get(kid)
-        if entry is None:
-            self.problem(n, "unknown_key", f"signed by key {kid}, never registered")
-            return
-        if entry.actor != p["actor"]:
-            self.problem(n, "key_actor", f"key {kid} belongs to another actor")
-        if not entry.active:
-            self.problem(n, "revoked_key", f"key {kid} was rotated or revoked before this")
-        allowed = EVENT_TYPES[kind].roles if kind in EVENT_TYPES else frozenset()
-        if not allowed & entry.roles:
-            self.problem(n, "role", f"'{p['actor']}' may not record '{kind}'")
-        if kind == "actor-registered" and data["key_id"] not in self.keys:
-            self.keys[data["key_id"]] = KeyEntry(
-                data["actor"], bytes.fromhex(data["public_key"]), frozenset(data["roles"]))
-        elif kind in ("actor-key-rotated", "actor-revoked"):
-            roles = frozenset()
-            for e in self.keys.values():
-                if e.actor == data["actor"] and e.active:
-                    e.active, roles = False, e.roles
-            if kind == "actor-key-rotated":
-                self.keys[data["key_id"]] = KeyEntry(
-                    data["actor"], bytes.fromhex(data["public_key"]), roles)
-        elif kind == "checkpoint-signed":
-            self.claimed.append((n, data))
+        if kind == "checkpoint-signed":
+            data = p["data"]
+            self.claimed.append((n, int(data["size"]), str(data["head_hash"]),
+                                 str(data["root_hash"])))
             frontier = data.get("frontier")
             if frontier is not None and CompactRange(
                     data["size"], [bytes.fromhex(h) for h in frontier]).root().hex() \
@@ -141,96 +124,127 @@ class Verifier:
                                               "root")
 
 
-def _pool(workers: int) -> Executor | None:
-    if workers <= 1:
-        return None
-    return ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-
-
-def _seed(app: LedgerApplication, v: Verifier, since: int) -> None:
-    """Start after position ``since``: trust what an earlier run verified up to there,
-    replaying only the key registry (actor events) and the last stored link."""
-    t = app.events_table
-    with app.engine.connect() as conn:
-        rows = conn.execute(select(t.c.position, t.c.state)
-                            .where(t.c.position <= since,
-                                   t.c.event_type.in_(["actor-registered", "actor-key-rotated",
-                                                       "actor-revoked"]))
-                            .order_by(t.c.position)).all()
-        link_row = conn.execute(select(t.c.chain_hash).where(t.c.position == since)).first()
-    quiet = Verifier(Report())
-    for position, state in rows:
-        quiet.authority(position, json.loads(bytes(state)))
-    v.keys = quiet.keys
-    if link_row is not None:
-        v.stored_previous = bytes(link_row[0])
-        v.chain = [v.stored_previous]
-
-
 def verify_ledger(app: LedgerApplication, checkpoint: dict[str, Any] | None = None,
                   workers: int | None = None,
                   progress: Callable[[int], None] | None = None,
-                  since: int = 0) -> Report:
+                  since: int = 0, since_hash: bytes | None = None) -> Report:
     """Verify the whole ledger, or only the events after position ``since`` (the nightly
-    job verifies what was appended since its last checkpoint)."""
+    job verifies what was appended since it last verified; ``since_hash`` is the chain
+    hash it saw at ``since``, checked again so a rewrite of that row is found)."""
     report = Report()
-    v = Verifier(report)
-    if since:
-        _seed(app, v, since)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    pool = _pool(workers)
-    batches: list[tuple[Any, list[tuple[int, bytes]]]] = []
-    items: list[tuple[Any, ...]] = []
-    links: list[tuple[int, bytes]] = []
-
-    def flush() -> None:
-        nonlocal items, links
-        if items:
-            work = pool.submit(hash_and_verify, items) if pool else hash_and_verify(items)
-            batches.append((work, links))
-            items, links = [], []
-            if progress:
-                progress(BATCH)
-
-    n = since
-    cp_size = _checkpoint_size(checkpoint)
-    start_id = _id_at(app, since) if since else 0
+    pool = worker_pool(workers, app.engine)  # before any connection of this verify is open
     try:
-        for n, row in enumerate(app.rows(COLUMNS, start_id=start_id), start=since + 1):
-            items.append(v.inspect(n, row))
-            links.append((n, bytes(row[6])))
-            if len(items) >= BATCH:
-                flush()
-        flush()
-        for work, batch_links in batches:
-            leaves, bad = work.result() if pool else work
-            for (position, chain_hash), leaf in zip(batch_links, leaves):
-                v.link(position, leaf, chain_hash)
-                if position == cp_size:
-                    v.roots[position] = v.tree.root()
-            for position in bad:
-                v.problem(position, "signature", "signature does not verify")
+        with snapshot(app.engine) as conn:
+            v = _scan(conn, app.events_table, report, _checkpoint_size(checkpoint), since,
+                      since_hash, Pipeline(pool, workers, progress))
     finally:
         if pool:
-            pool.shutdown()
-    report.events_checked = n - since
-    report.head_hash = v.chain[-1].hex()
+            pool.shutdown(cancel_futures=True)
+    report.head_hash = v.last.hex()
     report.root_hash = v.tree.root().hex()
-    _check_head(app, v, n)
-    for position, claim in v.claimed if not since else ():
-        if claim["size"] < len(v.chain) and v.chain[claim["size"]].hex() != claim["head_hash"]:
+    report.size, report.stored_head = v.n, v.stored_previous
+    for position, size, head_hash, root_hash in v.claimed:
+        if size < since:
+            continue  # verified when it was new
+        if v.hashes.get(size, b"").hex() != head_hash or (
+                not since and v.roots.get(size, b"").hex() != root_hash):
             v.problem(position, "checkpoint", "a signed checkpoint in the ledger no longer "
                                               "matches the history before it")
     if checkpoint is not None:
-        for p in checkpoint_problems(checkpoint, v.chain, v.roots, v.keys, n):
-            report.problems.append(p)
+        report.problems.extend(checkpoint_problems(checkpoint, v.hashes, v.roots, v.keys,
+                                                   v.n))
+    for p in report.problems:
+        # An acknowledgement recorded before the event at p existed cannot be about it.
+        p.acknowledged_at = next((a for a in report.acknowledgements.get(
+            (p.position, p.kind), ()) if a > p.position), None)
     return report
 
 
-def _id_at(app: LedgerApplication, position: int) -> int:
-    t = app.events_table
-    with app.engine.connect() as conn:
-        return conn.execute(select(t.c.id).where(t.c.position == position)).scalar() or 0
+def _scan(conn: Connection, t: Table, report: Report, cp_size: int | None, since: int,
+          since_hash: bytes | None, pipe: Pipeline) -> Verifier:
+    """Every read of one verify, inside one snapshot."""
+    # On SQLite the snapshot is taken by the first read: this one.
+    head = conn.execute(select(head_table.c.position, head_table.c.chain_hash)).first()
+    keep = {s for s in _claimed_sizes(conn, t) if s >= since}
+    if cp_size is not None:
+        keep.add(cp_size)
+    v = pipe.v = Verifier(report, keep)
+    start_id = _seed(conn, t, v, since, since_hash) if since else 0
+    for row in paged_rows(conn, t, COLUMNS, start_id):
+        pipe.add(row)
+        report.events_checked += 1
+    pipe.finish()
+    _check_head(v, head)
+    report.acknowledgements = acknowledgements(conn, t)
+    return v
+
+
+def acknowledgements(conn: Connection, t: Table) -> dict[tuple[int, str], list[int]]:
+    """(position, kind) of each finding an admin acknowledged -> every such ack's
+    position, in ledger order (the nightly counts only one recorded after it raised the
+    finding: jobs.alarms)."""
+    out: dict[tuple[int, str], list[int]] = {}
+    for position, state in conn.execute(select(t.c.position, t.c.state)
+                                        .where(t.c.event_type == ACK_TYPE)
+                                        .order_by(t.c.id)):
+        try:
+            data = json.loads(bytes(state))["data"]
+            out.setdefault((int(data["position"]), str(data["kind"])), []).append(position)
+        except (ValueError, KeyError, TypeError):
+            continue  # the scan reports a payload that does not decode
+    return out
+
+
+def _claimed_sizes(conn: Connection, t: Table) -> set[int]:
+    """The sizes the ledger's own checkpoints claim (found by type: an indexed read)."""
+    sizes = set()
+    for (state,) in conn.execute(select(t.c.state)
+                                 .where(t.c.event_type == "checkpoint-signed")):
+        try:
+            sizes.add(int(json.loads(bytes(state))["data"]["size"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # reported by the scan
+    return sizes
+
+
+def _seed(conn: Connection, t: Table, v: Verifier, since: int,
+          since_hash: bytes | None) -> int:
+    """Start after position ``since``: trust what an earlier run verified up to there,
+    replaying only the key registry (actor events) and the last stored link. Returns the
+    notification id to read on from."""
+    quiet = KeyRegistry()
+    for position, state in conn.execute(
+            select(t.c.position, t.c.state)
+            .where(t.c.position <= since,
+                   t.c.event_type.in_(["actor-registered", "actor-key-rotated",
+                                       "actor-revoked"]))
+            .order_by(t.c.position)):
+        try:
+            quiet.authority(position, json.loads(bytes(state)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # verified (or found malformed) when it was new
+    v.keys = quiet.keys
+    row = conn.execute(select(t.c.id, t.c.chain_hash).where(t.c.position == since)).first()
+    v.n = since
+    if row is None:
+        v.problem(since, "position", f"no event at position {since}, which an earlier run "
+                                     "verified: events were removed")
+        return int(conn.execute(select(func.max(t.c.id))
+                                .where(t.c.position < since)).scalar() or 0)
+    start_id, stored = int(row[0]), bytes(row[1])
+    v.stored_previous = v.last = v.hashes[since] = stored
+    if since_hash is not None and stored != since_hash:
+        v.problem(since, "chain", "the event at the last verified position was changed "
+                                  "after it was verified")
+    # Cheap (an index count) and catches a row removed or slipped in before the mark.
+    before = conn.execute(select(func.count()).select_from(t)
+                          .where(t.c.id <= start_id)).scalar_one()
+    if before != since:
+        v.problem(since, "position", f"{before} events at or before position {since}, "
+                                     "which an earlier run verified: events were removed "
+                                     "or added outside the ledger")
+    return start_id
 
 
 def _checkpoint_size(checkpoint: dict[str, Any] | None) -> int | None:
@@ -240,9 +254,8 @@ def _checkpoint_size(checkpoint: dict[str, Any] | None) -> int | None:
         return None
 
 
-def _check_head(app: LedgerApplication, v: Verifier, n: int) -> None:
-    with app.engine.connect() as conn:
-        head = conn.execute(select(head_table.c.position, head_table.c.chain_hash)).first()
+def _check_head(v: Verifier, head: Any) -> None:
+    n = v.n
     if head is None or head[0] != n or bytes(head[1]) != v.stored_previous:
         v.problem(n + 1 if head is None or head[0] > n else n, "head",
                   f"the ledger's head says {head[0] if head else 'nothing'} events, "

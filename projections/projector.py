@@ -2,35 +2,59 @@
 
 The projector remembers the last chain position it processed (``proj_tracking``), in the
 same transaction as the rows it writes, so a crash never leaves rows and position apart.
-An update reads only the events after that position from the log; each case they touch
-is re-folded from its facts (its older facts come from the case index, not the log), so
-the cost grows with the new events and the cases they touch, never with the history.
-Concurrent updaters serialise on the tracking row.
+An update finds the cases touched after that position and re-folds each of them from its
+facts (read through the case index), so the cost grows with the new events and the cases
+they touch, never with the history. Concurrent updaters serialise on the tracking row.
+
+Memory is bounded by a chunk of events, whatever the ledger's size and however long the
+cases' histories (issue 8, finding 7): the touched cases are paged and gathered into
+chunks by their number of events (projections.batches), and each chunk's facts are read,
+folded, written and dropped before the next.
+
+A case that cannot be folded (a value stored by an older version, or a future bug) must
+not take the other cases down (issue 8, finding 2): its rows are removed, it is listed in
+``proj_failed`` with the kind of error (never a value), and every reader can ask
+:meth:`Projector.failed_cases`. It is retried whenever it gets a new event, and by a
+rebuild.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from domain.calendar import WorkingDayCalendar
+from domain.errors import CsprError
 from ledger.app import LedgerApplication
+from projections import batches
 from projections import tables as T
-from projections.actions import action_rows
-from projections.case_view import CaseView, decision_rows, stage_of
+from projections.case_view import CaseView
+from projections.rows import case_rows
 from projections.rule_sets import RuleSetHistory
 from projections.source import LedgerFact, fact_from_row
 
 NAME = "cases"
+SCHEMA = "schema"  # its tracking row holds the layout version of the tables
 HORIZON = date(9999, 12, 31)  # judge nothing by date: see projections.tables
+PAGE = 5000  # rows read at a time when finding the touched cases
+
+
+class UnreadableCasesError(CsprError):
+    """Some cases could not be folded; everything else was done and shown."""
+
+    def __init__(self, cases: list[str]) -> None:
+        self.cases = cases
+        super().__init__(
+            f"{len(cases)} case(s) could not be read and are left out: {', '.join(cases)} "
+            "(a stored value this version cannot process; the other cases are complete. "
+            "Report it; 'cspr projections rebuild' retries after an upgrade)")
 
 
 @dataclass
@@ -38,6 +62,9 @@ class UpdateReport:
     events_read: int = 0
     cases_updated: int = 0
     position: int = 0
+    # Every case the read models currently leave out because its fold failed (this run
+    # or an earlier one): what readers and the nightly report loudly.
+    failed_cases: list[str] = field(default_factory=list)
 
 
 class Projector:
@@ -53,19 +80,43 @@ class Projector:
             try:
                 T.metadata.create_all(self.app.engine, checkfirst=True)
                 with self.app.engine.begin() as conn:
-                    if conn.execute(select(T.tracking.c.name)
-                                    .where(T.tracking.c.name == NAME)).first() is None:
-                        conn.execute(insert(T.tracking).values(name=NAME, position=0))
+                    self._lock_schema(conn)
                 return
             except DBAPIError:
                 if attempt == 4:
                     raise
                 time.sleep(0.05 * (attempt + 1))
 
+    def _lock_schema(self, conn: Connection) -> None:
+        tr = T.tracking.c
+        if conn.execute(select(tr.name).where(tr.name == NAME)).first() is None:
+            conn.execute(insert(T.tracking).values(name=NAME, position=0))
+        # The tracking row first, as every update does: whoever changes the tables
+        # below holds it, so an updater never waits on them while holding it (deadlock).
+        self._lock(conn)
+        version = conn.execute(select(tr.position).where(tr.name == SCHEMA)).scalar()
+        if version == T.SCHEMA_VERSION:
+            return
+        # Read models of an older layout: drop and rebuild them from the ledger.
+        T.metadata.drop_all(conn, tables=list(T.PER_CASE))
+        T.metadata.create_all(conn, tables=list(T.PER_CASE))
+        conn.execute(update(T.tracking).where(tr.name == NAME).values(position=0))
+        conn.execute(delete(T.tracking).where(tr.name == SCHEMA))
+        conn.execute(insert(T.tracking).values(name=SCHEMA, position=T.SCHEMA_VERSION))
+
     def position(self) -> int:
         with self.app.engine.connect() as conn:
             return conn.execute(select(T.tracking.c.position)
                                 .where(T.tracking.c.name == NAME)).scalar() or 0
+
+    def failed_cases(self) -> list[str]:
+        with self.app.engine.connect() as conn:
+            return self._failed(conn)
+
+    @staticmethod
+    def _failed(conn: Connection) -> list[str]:
+        return list(conn.execute(select(T.failed.c.case_ref)
+                                 .order_by(T.failed.c.case_ref)).scalars())
 
     def _lock(self, conn: Connection) -> int:
         # Write first, read second: the no-op update takes the row lock on PostgreSQL and
@@ -76,119 +127,129 @@ class Projector:
                                 .where(T.tracking.c.name == NAME)).scalar_one())
 
     def update(self) -> UpdateReport:
-        report = UpdateReport()
+        return self._run(rebuild=False)
+
+    def rebuild(self) -> UpdateReport:
+        return self._run(rebuild=True)
+
+    def _run(self, rebuild: bool) -> UpdateReport:
         t = self.app.events_table
         with self.app.engine.begin() as conn:
             since = self._lock(conn)
-            rows = conn.execute(select(t.c.position, t.c.state).where(t.c.position > since)
-                                .order_by(t.c.position)).all()
-            report.events_read = len(rows)
-            report.position = since
-            if not rows:
-                return report
-            new: dict[str, list[LedgerFact]] = defaultdict(list)
-            for position, state in rows:
-                fact = fact_from_row(position, bytes(state))
-                if fact.case is not None:
-                    new[fact.case].append(fact)
-            history = RuleSetHistory.load(self.app)
-            older = self._older_facts(conn, [c for c in new if since > 0], since)
-            views = []
-            for case, facts in new.items():
-                all_facts = older.get(case, []) + facts
-                if any(f.type == "incident-referred" for f in all_facts):
-                    views.append(CaseView.fold(case, all_facts, history.for_case(all_facts),
-                                               self.calendar, HORIZON))
-            self._write(conn, views)
-            report.position = rows[-1][0]
-            report.cases_updated = len(views)
-            conn.execute(update(T.tracking).where(T.tracking.c.name == NAME)
-                         .values(position=report.position))
+            if rebuild:
+                for table in T.PER_CASE:
+                    conn.execute(delete(table))
+                since = 0
+            head = conn.execute(select(func.max(t.c.position))).scalar() or 0
+            report = UpdateReport(position=since)
+            if head > since:
+                report.events_read = int(conn.execute(
+                    select(func.count()).select_from(t)
+                    .where(t.c.position > since, t.c.position <= head)).scalar_one())
+                history = RuleSetHistory.load(self.app)
+                # The first update touches every case: the case index finds them without
+                # reading the whole log.
+                cases = (batches.all_cases(conn, t) if rebuild or since == 0 else
+                         batches.counted(conn, t, self._touched(conn, since, head)))
+                for chunk in batches.chunks(cases):
+                    report.cases_updated += self._project(conn, chunk, head, history,
+                                                          clear=not rebuild)
+                report.position = head
+                conn.execute(update(T.tracking).where(T.tracking.c.name == NAME)
+                             .values(position=head))
+            report.failed_cases = self._failed(conn)
         return report
 
-    def _older_facts(self, conn: Connection, case_refs: list[str],
-                     since: int) -> dict[str, list[LedgerFact]]:
-        out: dict[str, list[LedgerFact]] = defaultdict(list)
+    def _touched(self, conn: Connection, since: int, head: int) -> list[str]:
+        """The cases with an event in (since, head]; rows are paged, refs kept."""
         t = self.app.events_table
-        for i in range(0, len(case_refs), 500):
-            chunk = case_refs[i:i + 500]
-            q = (select(t.c.position, t.c.state)
-                 .where(t.c.case_ref.in_(chunk), t.c.position <= since)
-                 .order_by(t.c.position))
-            for position, state in conn.execute(q):
-                fact = fact_from_row(position, bytes(state))
-                out[fact.case].append(fact)  # type: ignore[index]
-        return out
+        refs: set[str] = set()
+        last = since
+        while last < head:
+            page = conn.execute(
+                select(t.c.position, t.c.case_ref)
+                .where(t.c.position > last, t.c.position <= head)
+                .order_by(t.c.position).limit(PAGE)).all()
+            if not page:
+                break
+            refs.update(r for _, r in page if r is not None)
+            last = page[-1][0]
+        return sorted(refs)
 
-    def _write(self, conn: Connection, views: list[CaseView]) -> None:
-        refs = [v.case for v in views]
-        for table in T.PER_CASE:
-            for i in range(0, len(refs), 500):
-                conn.execute(delete(table).where(table.c.case_ref.in_(refs[i:i + 500])))
-        rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-        for v in views:
-            for table, values in case_rows(v):
-                rows[table].extend(values)
-        for table, values in rows.items():
-            if values:
-                conn.execute(insert(table), values)
-
-    def rebuild(self) -> UpdateReport:
-        with self.app.engine.begin() as conn:
-            self._lock(conn)
+    def _project(self, conn: Connection, refs: list[str], head: int,
+                 history: RuleSetHistory, clear: bool) -> int:
+        """Fold and write one chunk of cases; returns how many got rows."""
+        t = self.app.events_table
+        facts: dict[str, list[LedgerFact]] = defaultdict(list)
+        q = (select(t.c.case_ref, t.c.position, t.c.state)
+             .where(t.c.case_ref.in_(refs), t.c.position <= head).order_by(t.c.position))
+        failures: dict[str, str] = {}
+        for ref, position, state in conn.execute(q):
+            if ref in failures:
+                continue
+            try:
+                facts[ref].append(fact_from_row(position, bytes(state)))
+            except Exception as e:  # a payload this version cannot read
+                failures[ref] = type(e).__name__
+        if clear:
             for table in T.PER_CASE:
-                conn.execute(delete(table))
-            conn.execute(update(T.tracking).where(T.tracking.c.name == NAME)
-                         .values(position=0))
-        return self.update()
+                conn.execute(delete(table).where(table.c.case_ref.in_(refs)))
+        rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        folded = []
+        for ref in refs:
+            case_facts = facts.get(ref, [])
+            if ref in failures or not any(f.type == "incident-referred" for f in case_facts):
+                continue
+            try:
+                view = CaseView.fold(ref, case_facts, history.for_case(case_facts),
+                                     self.calendar, HORIZON)
+                for table, values in case_rows(view):
+                    rows[table].extend(values)
+                folded.append(ref)
+            except Exception as e:
+                # Any error at all: one case's unforeseen value must not stop the others.
+                # Only the error's kind is kept: its message may quote a stored value.
+                failures[ref] = type(e).__name__
+                for values in rows.values():
+                    values[:] = [v for v in values if v["case_ref"] != ref]
+        written = self._write(conn, rows, folded, failures)
+        if failures:
+            conn.execute(insert(T.failed), [{"case_ref": ref, "error": kind[:80]}
+                                            for ref, kind in sorted(failures.items())])
+        return written
+
+    def _write(self, conn: Connection, rows: dict[Any, list[dict[str, Any]]],
+               folded: list[str], failures: dict[str, str]) -> int:
+        # The chunk in one savepoint; if the database refuses a row (a legacy value over
+        # a column's limit on PostgreSQL, say), case by case, so only that case is lost.
+        try:
+            with conn.begin_nested():
+                for table, values in rows.items():
+                    if values:
+                        conn.execute(insert(table), values)
+            return len(folded)
+        except DBAPIError:
+            pass
+        written = 0
+        for ref in folded:
+            try:
+                with conn.begin_nested():
+                    for table, values in rows.items():
+                        # A legacy NUL or lone surrogate in a text (PostgreSQL refuses
+                        # both) is shown replaced; the ledger keeps the true value.
+                        mine = [_displayable(v) for v in values if v["case_ref"] == ref]
+                        if mine:
+                            conn.execute(insert(table), mine)
+                written += 1
+            except DBAPIError as e:
+                failures[ref] = type(e.orig).__name__ if e.orig is not None else "DBAPIError"
+        return written
 
 
-def case_rows(v: CaseView) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """The rows of every read model for one folded case."""
-    facts = v.facts
-    referral = next(f for f in facts if f.type == "incident-referred")
-    threshold = next((f for f in facts if f.type == "threshold-decided"), None)
-    breached = {(f.data["clock"], f.data["due_on"]) for f in facts
-                if f.type == "deadline-breached"}
-    iso = (lambda d: d.isoformat() if d else None)
-    case_row = {
-        "case_ref": v.case, "stage": stage_of(facts), "opened_on": v.opened_on,
-        "events": len(facts), "rule_set": v.rule_set.name, "harm": referral.data["harm"],
-        "threshold": None if threshold is None else
-        ("met" if threshold.data["meets_threshold"] else "not_met"),
-        "last_position": facts[-1].position,
-    }
-    clock_rows = [{
-        "case_ref": v.case, "clock": c.clock, "action": c.action or "", "seq": i,
-        "starts_on": iso(c.starts_on), "due_on": iso(c.due_on),
-        "at_risk_on": iso(c.at_risk_on),
-        "horizon_status": "open" if c.status == "breached" else c.status,
-        "met_on": iso(c.met_on), "recorded_late": c.recorded_late,
-        "breach_superseded": c.breach_superseded,
-        "breach_recorded": (c.clock, iso(c.due_on)) in breached,
-        "rule_set": c.rule_set, "calendar": c.calendar, "paragraph": c.paragraph,
-        "original_due_on": iso(c.original_due_on),
-        "unit": v.rule_set.clock(c.clock).unit,
-    } for i, c in enumerate(v.clocks)]
-    action_values = [{**{k: a[k] for k in ("action", "agency", "owner", "original_deadline",
-                                           "deadline", "status", "completed_on",
-                                           "responses")},
-                      "case_ref": v.case, "seq": i,
-                      "escalations": json.dumps(a["escalations"])}
-                     for i, a in enumerate(action_rows(v.case, facts))]
-    decision_values = [{
-        "position": d["position"], "case_ref": v.case, "decision": d["decision"],
-        "outcome": json.dumps(d["outcome"]),
-        "rationale": d["rationale"], "decided_by": json.dumps(d["decided_by"]),
-        "action": d["action"], "recorded_by": d["recorded_by"], "key_id": d["key_id"],
-        "occurred_at": d["occurred_at"], "recorded_at": d["recorded_at"],
-        "recorded_late": d["recorded_late"],
-    } for d in decision_rows(v.case, facts)]
-    chronology_values = [{
-        "position": f.position, "case_ref": v.case, "agency": f.data["agency"],
-        "event_at": f.data["event_at"], "source": f.data["source"],
-        "child_seen": f.data["child_seen"], "recorded_by": f.actor,
-        "personal_fields": json.dumps(list(f.personal_fields)),
-    } for f in facts if f.type == "chronology-entry-added"]
-    return [(T.cases, [case_row]), (T.clocks, clock_rows), (T.actions, action_values),
-            (T.decisions, decision_values), (T.chronology, chronology_values)]
+def _displayable(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, str):
+            v = v.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+        out[k] = v
+    return out

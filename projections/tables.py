@@ -19,6 +19,9 @@ from sqlalchemy import (
 )
 
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+# Bump when a table below changes: the read models are derived, so an older layout is
+# dropped and rebuilt from the ledger rather than migrated.
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 tracking = Table(
@@ -43,7 +46,9 @@ clocks = Table(
     "proj_clocks", metadata,
     Column("case_ref", String(64), primary_key=True),
     Column("clock", String(48), primary_key=True),
-    Column("action", String(64), primary_key=True),  # '' for case clocks
+    # Text: an action reference stored before references were bounded may be longer
+    # than any limit we would pick, and must still project (issue 8, migration).
+    Column("action", Text, primary_key=True),  # '' for case clocks
     Column("seq", Integer, nullable=False),
     Column("starts_on", String(10)),
     Column("due_on", String(10)),
@@ -63,7 +68,7 @@ clocks = Table(
 actions = Table(
     "proj_actions", metadata,
     Column("case_ref", String(64), primary_key=True),
-    Column("action", String(64), primary_key=True),
+    Column("action", Text, primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("agency", Text, nullable=False),
     Column("owner", Text, nullable=False),
@@ -83,7 +88,7 @@ decisions = Table(
     Column("outcome", Text),
     Column("rationale", Text),
     Column("decided_by", Text),  # JSON list
-    Column("action", String(64)),
+    Column("action", Text),
     Column("recorded_by", String(64), nullable=False),
     Column("key_id", String(32), nullable=False),
     Column("occurred_at", String(32), nullable=False),
@@ -103,4 +108,12 @@ chronology = Table(
     Column("personal_fields", Text, nullable=False),  # JSON list of sealed field names
 )
 
-PER_CASE = (cases, clocks, actions, decisions, chronology)
+# Cases whose events this version could not fold: left out of the other tables, named
+# by every reader (issue 8). The error's kind only: a message may quote a stored value.
+failed = Table(
+    "proj_failed", metadata,
+    Column("case_ref", String(64), primary_key=True),
+    Column("error", String(80), nullable=False),
+)
+
+PER_CASE = (cases, clocks, actions, decisions, chronology, failed)

@@ -61,8 +61,7 @@ def init_ledger(home: Home, partnership: str, rule_set: str = "wt2018-local",
                 clock: Clock = _utcnow) -> list[Receipt]:
     if (home.keys / "master.key").exists():
         raise LedgerAlreadyInitialisedError()
-    home.root.mkdir(parents=True, exist_ok=True)
-    app = LedgerApplication(home.url, home.keys)
+    app = home.open(must_exist=False)  # creates the home 0700, the database 0600
     if app.size() > 0:
         raise LedgerAlreadyInitialisedError()
     now = clock()
@@ -86,6 +85,8 @@ def init_ledger(home: Home, partnership: str, rule_set: str = "wt2018-local",
         for path in written:  # a failed init leaves no half-made ledger behind
             path.unlink(missing_ok=True)
         raise
+    finally:
+        app.close()
 
 
 def add_actor(app: LedgerApplication, home: Home, name: str, roles: list[str],

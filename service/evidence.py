@@ -11,7 +11,7 @@ from ledger.app import LedgerApplication
 from sqlalchemy import select
 
 from ledger.chain import GENESIS
-from ledger.checkpoint import read_leaves, sign_checkpoint
+from ledger.checkpoint import extend_tree, sign_checkpoint
 from ledger.merkle import CompactRange
 from ledger.report import Report
 from ledger.verify import verify_ledger
@@ -23,13 +23,15 @@ from service.writer import Writer, make_intent
 
 def create_checkpoint(app: LedgerApplication, home: Home,
                       clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                      ) -> dict[str, Any]:
+                      upto: int | None = None) -> dict[str, Any]:
+    """Sign a checkpoint of the ledger as it is, or of its first ``upto`` events (the
+    nightly job signs only what it has verified). A checkpoint already in the ledger
+    beyond ``upto`` (another run's) is not undone: this one then repeats its size."""
     system = load_actor_signer(home, "system")
     tree = _last_tree(app)
-    leaves, head = read_leaves(app, after=tree.size)
-    if not leaves:
+    head = extend_tree(app, tree, upto)
+    if head is None:
         head = _head_hash(app, tree.size)
-    tree.extend(leaves)
     now = clock()
     cp = sign_checkpoint(tree.size, head, tree.root(), system, now,
                          app.partnership())

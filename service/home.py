@@ -8,6 +8,16 @@ from pathlib import Path
 
 from ledger.app import LedgerApplication
 from ledger.errors import LedgerNotInitialisedError
+from ledger.signing import check_private
+
+
+DB_FILE = "ledger.sqlite"
+
+
+def private_files() -> None:
+    """Everything this process creates from now on (database, keys, letters, reports) is
+    its owner's alone: 0600 files, 0700 folders. Personal data and evidence live there."""
+    os.umask(0o077)
 
 
 @dataclass(frozen=True)
@@ -29,12 +39,28 @@ class Home:
 
     @property
     def url(self) -> str:
-        return self.db_url or f"sqlite:///{(self.root / 'ledger.sqlite').resolve()}"
+        return self.db_url or f"sqlite:///{(self.root / DB_FILE).resolve()}"
 
     def open(self, must_exist: bool = True) -> LedgerApplication:
-        if must_exist and not (self.keys / "master.key").exists():
-            raise LedgerNotInitialisedError(str(self.root))
+        private_files()
+        master = self.keys / "master.key"
+        if must_exist:
+            if not master.exists():
+                raise LedgerNotInitialisedError(str(self.root))
+            check_private(master)  # refused at once, whatever the command
+        if self.db_url is None:
+            self._create_database_file()
         return LedgerApplication(self.url, self.keys)
+
+    def _create_database_file(self) -> None:
+        # SQLite creates the -wal and -shm files with the database file's mode, so the
+        # file is made here, 0600, before SQLite opens it (it would use 0644).
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            os.close(os.open(self.root / DB_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                             0o600))
+        except FileExistsError:
+            pass
 
     @classmethod
     def from_env(cls, root: str | os.PathLike[str] | None = None,

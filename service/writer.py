@@ -12,16 +12,18 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable
+from typing import AbstractSet as Set, Any, Callable, Iterable
 
 from sqlalchemy import select
 from zoneinfo import ZoneInfo
 
+from domain import limits
 from domain.calendar import london_date
 from domain.catalogue import get_event_type, validate
 from domain.errors import CsprError, InvalidCaseReferenceError, InvalidFieldError
+from domain.fields import Checking
 from domain.procedure import Intent, Procedure
-from domain.streams import Actor
+from domain.streams import Actor, Stream
 from ledger.app import IntegrityError, LedgerApplication
 from ledger.errors import (
     ConcurrentWriteError,
@@ -33,9 +35,17 @@ from ledger.errors import (
 from ledger.mapper import format_instant
 from ledger.signing import Signer
 
-CASE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+CASE_REF = re.compile(limits.REF_PATTERN)
+ACTOR_NAME = re.compile(limits.ACTOR_PATTERN)
 LONDON = ZoneInfo("Europe/London")
+# The forms --occurred-at takes: a date (that London day), or a date and time with or
+# without an offset (without: London time). Anything longer is not one of them.
+_OCCURRED_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_OCCURRED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+                            r"(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?")
+_OCCURRED_MAX = 40
 MAX_ATTEMPTS = 50
+CASE_STREAMS = ("case", "review", "action")  # streams keyed by the case reference first
 
 
 @dataclass(frozen=True)
@@ -50,33 +60,68 @@ class Receipt:
                 "hash": self.hash}
 
 
-def normalise_occurred_at(value: str | None, now: datetime) -> str:
-    """A date means that London day; a time without an offset is London time."""
+def _bad_occurred_at(problem: str) -> InvalidFieldError:
+    return InvalidFieldError(
+        "occurred_at",
+        f"an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM[:SS[.ffffff]], then Z or "
+        f"+HH:MM/-HH:MM, or nothing for London time) from {limits.DATE_EARLIEST} to "
+        f"{limits.DATE_LATEST}", problem)
+
+
+def normalise_occurred_at(value: str | None, now: datetime, derived: bool = False) -> str:
+    """A date means that London day; a time without an offset is London time.
+
+    The window of domain/limits.py applies (to the London day) except to an event the
+    ledger derives from stored ones (``derived``): its date comes from the ledger itself.
+    """
     if value is None:
         return format_instant(now)
-    text = str(value).strip()
+    if not isinstance(value, str) or len(value) > _OCCURRED_MAX:
+        raise _bad_occurred_at("not a date")
+    text = value.strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text).isoformat()
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if _OCCURRED_DATE.fullmatch(text):
+            day = date.fromisoformat(text)
+            normal = day.isoformat()
+        elif _OCCURRED_TIME.fullmatch(text):
+            instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=LONDON)
+            utc = instant.astimezone(timezone.utc)
+            day = london_date(utc)
+            normal = format_instant(utc)
+        else:
+            raise _bad_occurred_at("not a date")
     except ValueError:
-        raise InvalidFieldError("occurred_at", "an ISO date (YYYY-MM-DD) or date-time",
-                                "not a date")
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=LONDON)
-    return format_instant(instant)
+        raise _bad_occurred_at("no such date or time") from None
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise _bad_occurred_at("outside the allowed dates") from None
+    if not derived and not limits.DATE_EARLIEST <= day <= limits.DATE_LATEST:
+        raise _bad_occurred_at("outside the allowed dates")
+    return normal
 
 
 def make_intent(type_name: str, case: str | None, data: Any, occurred_at: str | None,
-                actor: str, now: datetime) -> Intent:
+                actor: str, now: datetime, derived: bool = False) -> Intent:
+    """Validate one event's request into an Intent; InvalidInputError (exit 2) otherwise.
+
+    ``derived`` is for the nightly job's events, whose values come from events already in
+    the ledger: only their shape is checked, never the bounds of new input (see
+    ``domain.fields.Checking``), so a value accepted before the bounds existed cannot stop
+    the job.
+    """
     et = get_event_type(type_name)
+    # The actor name becomes a key file's name: checked before anything looks it up.
+    if not isinstance(actor, str) or not ACTOR_NAME.fullmatch(actor):
+        raise InvalidFieldError("as", limits.ACTOR_HELP, "invalid")
     if et.stream in ("case", "review", "action"):
         if not isinstance(case, str) or not CASE_REF.fullmatch(case):
             raise InvalidCaseReferenceError()
     else:
         case = None
-    clean = validate(type_name, data)
-    return Intent(type_name, case, clean, normalise_occurred_at(occurred_at, now), actor)
+    clean = validate(type_name, data, Checking(today=london_date(now), derived=derived))
+    return Intent(type_name, case, clean, normalise_occurred_at(occurred_at, now, derived),
+                  actor)
 
 
 def authorise(actor: Actor | None, signer: Signer, event_type: str) -> None:
@@ -91,43 +136,138 @@ def authorise(actor: Actor | None, signer: Signer, event_type: str) -> None:
         raise RoleNotAllowedError(signer.actor, event_type, tuple(sorted(allowed)))
 
 
+class WriteNotConfirmedError(CsprError):
+    def __init__(self) -> None:
+        super().__init__("the database did not confirm every event of this append: "
+                         "nothing is reported as recorded; check the ledger with "
+                         "'cspr verify'")
+
+
+Numbered = list[tuple[int, Intent]]  # (line of the import, intent)
+
+
 class Writer:
     def __init__(self, app: LedgerApplication,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.app = app
         self.clock = clock
 
+    def _procedure(self, absent: Set[str] = frozenset()) -> Procedure:
+        # ``absent``: cases known to hold no event yet, whose streams need no query.
+        def load(cls: type[Stream], key: tuple[str, ...]) -> Stream | None:
+            if cls.kind in CASE_STREAMS and key[0] in absent:
+                return None
+            return self.app.load(cls, *key)
+        return Procedure(load)
+
+    def _absent_cases(self, batch: Numbered, seen: set[str]) -> set[str]:
+        refs = {i.case for _, i in batch if i.case is not None} - seen
+        seen |= refs
+        if not refs:
+            return set()
+        t = self.app.events_table
+        with self.app.engine.connect() as conn:
+            present = set(conn.execute(select(t.c.case_ref).distinct()
+                                       .where(t.c.case_ref.in_(refs))).scalars())
+        return refs - present
+
+    def _check(self, batch: Numbered, signers: dict[str, Signer], now: datetime,
+               bootstrap: bool, numbered: bool, procedure: Procedure | None = None
+               ) -> Procedure:
+        procedure = procedure or self._procedure()
+        today = london_date(now)
+        for line, intent in batch:
+            try:
+                if not bootstrap:
+                    actor = procedure.stream(Actor, intent.actor)
+                    authorise(actor, signers[intent.actor], intent.type)  # type: ignore[arg-type]
+                procedure.record(intent, recorded_at=now, today=today)
+            except CsprError as e:
+                if numbered:  # an import: say which line
+                    e.args = (f"line {line}: {e}",)
+                raise
+        return procedure
+
+    @staticmethod
+    def _back_off(attempt: int) -> None:
+        # Another writer got there first: back off a little (with jitter, so racing
+        # writers spread out), reload and check the rules again.
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+
     def append(self, intents: list[Intent], signers: dict[str, Signer],
                bootstrap: bool = False) -> list[Receipt]:
         for attempt in range(MAX_ATTEMPTS):
             now = self.clock()
-            procedure = Procedure(lambda cls, key: self.app.load(cls, *key))
-            for line, intent in enumerate(intents, start=1):
-                try:
-                    if not bootstrap:
-                        actor = procedure.stream(Actor, intent.actor)
-                        authorise(actor, signers[intent.actor], intent.type)  # type: ignore[arg-type]
-                    procedure.record(intent, recorded_at=now, today=london_date(now))
-                except CsprError as e:
-                    if len(intents) > 1:  # an import: say which line
-                        e.args = (f"line {line}: {e}",)
-                    raise
+            procedure = self._check(list(enumerate(intents, start=1)), signers, now,
+                                    bootstrap, len(intents) > 1)
             try:
                 ids = self.app.save_signed(list(procedure.touched.values()),
                                            list(signers.values()))
             except IntegrityError:
-                # Another writer got there first: back off a little (with jitter, so
-                # racing writers spread out), reload and check the rules again.
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+                self._back_off(attempt)
+                continue
+            return self._receipts(ids)
+        raise ConcurrentWriteError(MAX_ATTEMPTS)
+
+    def check_batches(self, batches: Iterable[Numbered],
+                      signers: dict[str, Signer]) -> set[str]:
+        """Check every rule for a long run of intents without writing anything: what an
+        import does before it writes, so a refusal comes before any write lock is taken.
+        Memory holds the streams touched (their facts), not the pending events. Returns
+        the cases that held no event, for ``append_batches``.
+        """
+        now = self.clock()
+        absent: set[str] = set()
+        seen: set[str] = set()
+        procedure = self._procedure(absent)
+        for batch in batches:
+            absent |= self._absent_cases(batch, seen)
+            self._check(batch, signers, now, False, True, procedure)
+            for stream in procedure.touched.values():
+                stream.collect_events()
+            procedure.touched.clear()
+        return absent
+
+    def append_batches(self, batches: Callable[[], Iterable[Numbered]],
+                       signers: dict[str, Signer], absent: Set[str] = frozenset()
+                       ) -> list[Receipt]:
+        """Append a long run of intents (an import) in ONE transaction, saved batch by
+        batch so memory holds one batch of events, not the run: all or none.
+
+        ``batches`` gives a fresh iterator on each call (a retry starts over). The
+        transaction holds the write lock from its start, so the streams read for the
+        first batch stay current for the last.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            now = self.clock()
+            ids: list[int] = []
+            try:
+                with self.app.transaction():
+                    # A case created meanwhile by another writer makes the unique index
+                    # refuse our version 1: the retry then queries every stream.
+                    procedure = self._procedure(absent if attempt == 0 else frozenset())
+                    for batch in batches():
+                        self._check(batch, signers, now, False, True, procedure)
+                        ids += self.app.save_signed(list(procedure.touched.values()),
+                                                    list(signers.values()))
+                        procedure.touched.clear()
+            except IntegrityError:
+                self._back_off(attempt)
                 continue
             return self._receipts(ids)
         raise ConcurrentWriteError(MAX_ATTEMPTS)
 
     def _receipts(self, ids: list[int]) -> list[Receipt]:
+        # Read back after the commit, from another connection: a receipt is only ever
+        # given for a row the database shows as committed.
         t = self.app.events_table
+        rows = []
         with self.app.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.c.case_ref, t.c.event_type, t.c.position, t.c.chain_hash)
-                .where(t.c.id.in_(ids)).order_by(t.c.id)
-            ).all()
+            for i in range(0, len(ids), 2000):
+                rows += conn.execute(
+                    select(t.c.case_ref, t.c.event_type, t.c.position, t.c.chain_hash)
+                    .where(t.c.id.in_(ids[i:i + 2000])).order_by(t.c.id)
+                ).all()
+        if len(rows) != len(ids):
+            raise WriteNotConfirmedError()
         return [Receipt(r[0], r[1], r[2], bytes(r[3]).hex()) for r in rows]

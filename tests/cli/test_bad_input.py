@@ -22,8 +22,9 @@ def ledger(home):
 
 CASES = [
     # (args, expected exit, words the message must contain)
+    # The type typed is not repeated (it could be anything); the known ones are listed.
     (["--as", "bu1", "record", "no-such-event", "--case", "B-1", "--data", "{}"], 2,
-     ["no-such-event"]),
+     ["unknown event type", "incident-referred"]),
     (["--as", "p1", "record", "threshold-decided", "--case", "B-1", "--data",
       json.dumps({"meets_threshold": True, "decided_by": ["A"]})], 2, ["rationale"]),
     (["--as", "bu1", "record", "reported-to-partners", "--case", "B-1", "--data",

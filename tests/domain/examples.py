@@ -193,4 +193,6 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
         "rule_set": "wt2018-local",
     },
     "rule-set-adopted": {"rule_set": "wt2023", "effective_from": "2026-04-01"},
+    "integrity-alarm-acknowledged": {"position": 7, "kind": "chain",
+                                     "action_taken": "Made-up: restored from backup."},
 }

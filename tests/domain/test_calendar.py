@@ -190,21 +190,35 @@ def test_calendar_adapter_name_records_source_and_version() -> None:
     import holidays
 
     assert CAL.name == f"gb-eng/holidays-{holidays.__version__}"
-    assert (CAL.first_year, CAL.last_year) == (2015, 2040)
+    # The years the library knows England's holidays for; the date window lies inside.
+    assert (CAL.first_year, CAL.last_year) == (1872, 2100)
+    assert CAL.covers(1990) and CAL.covers(2100) and not CAL.covers(2101)
 
 
-def test_calendar_range_is_enforced() -> None:
+def test_calendar_is_total_over_every_storable_date() -> None:
+    """Issue 8: a stored 1900-01-01 or 9999-12-31 must not stop a read."""
+    # Year 1900 has bank holidays in the source: Easter Monday, Mon 16 Apr 1900.
+    assert not CAL.is_working_day(D(1900, 4, 16))
+    assert CAL.add_working_days(D(1900, 1, 1), 1) == D(1900, 1, 2)  # Mon -> Tue
+    # Outside the source's years, weekends only: Fri 30 Dec 2101 -> Mon 2 Jan 2102.
+    assert CAL.add_working_days(D(2101, 12, 30), 1) == D(2102, 1, 2)
+    assert CAL.is_working_day(D(2101, 12, 26))  # a Monday; no holiday data for 2101
+    assert CAL.add_working_days(D(9999, 12, 28), 2) == D(9999, 12, 30)  # Tue -> Thu
+    assert CAL.working_days_before(D(1, 1, 12), 3) == D(1, 1, 9)  # Fri: 10, 11, 12 remain
+    assert CAL.working_days_between(D(1, 1, 1), D(1, 1, 8)) == 5
+    assert CAL.working_days_between(D(2099, 12, 31), D(2102, 1, 1)) > 500
+
+
+def test_calendar_answers_beyond_year_9999_raise_a_named_error() -> None:
     assert issubclass(CalendarRangeError, CsprError)
     with pytest.raises(CalendarRangeError):
-        CAL.is_working_day(D(2014, 12, 31))
+        CAL.add_working_days(D(9999, 12, 30), 2)  # the answer would fall in year 10000
     with pytest.raises(CalendarRangeError):
-        CAL.add_working_days(D(2041, 1, 2), 1)
+        CAL.working_days_before(D(1, 1, 3), 3)  # the answer would fall in year 0
     with pytest.raises(CalendarRangeError):
-        CAL.add_working_days(D(2040, 12, 28), 5)  # the answer would fall in 2041
+        add_months(D(9999, 12, 31), 3)
     with pytest.raises(CalendarRangeError):
-        CAL.working_days_before(D(2015, 1, 5), 7)  # the answer would fall in 2014
-    with pytest.raises(CalendarRangeError):
-        CAL.working_days_between(D(2025, 1, 1), D(2041, 1, 1))
+        add_months(D(1, 1, 31), -1)
 
 
 def test_calendar_negative_counts_are_refused() -> None:
@@ -217,7 +231,23 @@ def test_calendar_negative_counts_are_refused() -> None:
 def test_calendar_hand_made_holidays_outside_range_are_ignored() -> None:
     cal = WorkingDayCalendar([D(2030, 1, 1), D(2020, 6, 3)], "test/1", 2020, 2020)
     assert not cal.is_working_day(D(2020, 6, 3))
-    assert cal.holidays == frozenset({D(2020, 6, 3)})
+    assert cal.holidays_of(2020) == frozenset({D(2020, 6, 3)})
+    assert cal.holidays_of(2030) == frozenset()
+    assert cal.is_working_day(D(2030, 1, 1))  # a Tuesday outside the trusted years
+
+
+def test_calendar_takes_holidays_from_a_function_of_the_year_once_each() -> None:
+    asked: list[int] = []
+
+    def source(year: int) -> list[date]:
+        asked.append(year)
+        return [D(year, 6, 3)]
+
+    cal = WorkingDayCalendar(source, "test/2")
+    assert not cal.is_working_day(D(2020, 6, 3))
+    assert cal.add_working_days(D(2020, 6, 2), 1) == D(2020, 6, 4)
+    assert not cal.is_working_day(D(5000, 6, 3))
+    assert asked == [2020, 5000]
 
 
 @pytest.mark.parametrize(
@@ -273,7 +303,7 @@ def _count_forward(start: date, n: int) -> date:
     d, seen = start, 0
     while seen < n:
         d += timedelta(days=1)
-        if d.weekday() < 5 and d not in CAL.holidays:
+        if d.weekday() < 5 and d not in CAL.holidays_of(d.year):
             seen += 1
     return d
 
@@ -312,7 +342,8 @@ def test_calendar_property_between_counts_day_by_day(a: date, offset: int) -> No
     expected = sum(
         1
         for i in range(1, offset + 1)
-        if (a + timedelta(days=i)).weekday() < 5 and a + timedelta(days=i) not in CAL.holidays
+        if (day := a + timedelta(days=i)).weekday() < 5
+        and day not in CAL.holidays_of(day.year)
     )
     assert CAL.working_days_between(a, b) == expected
 

@@ -458,3 +458,30 @@ def test_clock_every_state_records_rule_set_and_calendar() -> None:
             assert s.rule_set == rule_set.name
             assert s.calendar == CAL.name
             assert s.paragraph == rule_set.clock(s.clock).paragraph
+
+
+# ------------------------------------------------------------------ stored dates at the edges
+
+
+def test_clock_due_after_9999_shows_the_last_date_and_stays_pending() -> None:
+    """Issue 8: a stored 9999-12-31 placeholder deadline (accepted before the date window)
+    must not raise; the ladder rungs fall after the last representable date."""
+    agreed = fact("action-agreed", D(2026, 1, 5), action="Improve info sharing",
+                  agency="a", owner="o", description="d", deadline=D(9999, 12, 31))
+    as_of = D(2026, 7, 3)
+    for clock in ("action_head_of_service", "action_chief_officer"):
+        state = one([agreed], clock, as_of, action="Improve info sharing")
+        assert (state.due_on, state.status) == (D(9999, 12, 31), "pending")
+
+
+def test_clock_before_year_1_and_from_1900_compute_without_raising() -> None:
+    commissioned = fact("review-commissioned", D(2026, 1, 7), decided_on=D(1, 1, 1),
+                        methodology="traditional", reviewer="r", reviewer_independent=True)
+    plan = fact("publication-planned", D(2026, 1, 8), planned_on=D(1, 1, 3), mode="full")
+    got = clocks([commissioned, plan], D(2026, 7, 3))
+    assert got[("publication", None)].due_on == D(1, 7, 1)  # 6 months after 1 Jan 1
+    assert got[("prepublication_copy", None)].due_on == D(1, 1, 1)  # capped at year 1
+    old = clocks([referral(D(1900, 1, 1))], D(2026, 7, 3))
+    # Mon 1 Jan 1900 + 1 WD = Tue 2 Jan 1900 (no holiday that day in the source).
+    assert old[("report_to_partners", None)].due_on == D(1900, 1, 2)
+    assert old[("report_to_partners", None)].status == "breached"

@@ -173,6 +173,25 @@ def test_two_runs_at_once_record_each_breach_once(many_breaches):
     assert verify_ledger(many_breaches.home.open()).ok
 
 
+def test_three_runs_at_once_all_pass_and_count_each_letter_once(many_breaches):
+    """Issue 8, finding 5: on a clean ledger every run verifies clean, and a letter is
+    counted only by the run that created its file."""
+    home = many_breaches.home
+    procs = [_spawn(home, "2026-01-13") for _ in range(3)]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()[-2000:]
+        outs.append(json.loads(out))
+    assert all(o["verify_ok"] and o["alarms"] == [] and o["problems"] == [] for o in outs)
+    assert sum(o["breaches_recorded"] for o in outs) == 18
+    letters = list(home.outbox.glob("*.eml"))
+    assert len(letters) == 18
+    assert sum(o["messages_written"] for o in outs) == len(letters)
+    assert all(o["checkpoint_size"] > 0 for o in outs)
+    assert verify_ledger(home.open()).ok
+
+
 def test_a_run_killed_half_way_is_completed_by_the_next(many_breaches):
     p = _spawn(many_breaches.home, "2026-01-13", kill_after=5)
     p.communicate(timeout=300)

@@ -193,6 +193,26 @@ def test_concurrent_writes_of_one_key_leave_one_intact_file(outbox: Outbox) -> N
     assert len(files) == 1 and parse(files[0].read_bytes())["X-CSPR-Key"] == breach().key
 
 
+def test_of_concurrent_creates_exactly_one_is_told_it_wrote(outbox: Outbox) -> None:
+    # The nightly counts a letter only when create() says this call made the file, so
+    # runs at once add up to the files written (issue 8, finding 5).
+    barrier = threading.Barrier(8)
+    told: list[bool] = []
+
+    def create(i: int) -> None:
+        barrier.wait()
+        told.append(outbox.create(breach(), NOW + timedelta(seconds=i)))
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(told) == [False] * 7 + [True]
+    assert len(list(outbox.root.glob("*.eml"))) == 1
+    assert outbox.create(breach(), NOW) is False
+
+
 def test_case_references_with_slashes_get_distinct_safe_names(outbox: Outbox) -> None:
     a = outbox.write(breach(case="LA/2025/1"), NOW)
     b = outbox.write(breach(case="LA_2025_1"), NOW)

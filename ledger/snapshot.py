@@ -1,0 +1,54 @@
+"""One consistent read of the ledger: the head and the rows as of a single instant.
+
+A verifier that reads the head in one statement and the rows in others sees a writer's
+commit in between, and reports "head says N events, M found" on an intact ledger. So every
+read of a verify happens in one read transaction:
+
+- SQLite: pysqlite begins a transaction only before a write, so each SELECT would see
+  the latest commit. An explicit (deferred) BEGIN makes the first SELECT take a snapshot
+  that the rest of the transaction keeps (WAL mode, which the recorder turns on, lets
+  writers carry on meanwhile).
+- PostgreSQL: REPEATABLE READ gives the whole transaction the snapshot of its first query.
+
+Rows are read in pages by notification id, so memory holds one page whatever the size of
+the ledger.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection, Engine
+
+PAGE = 2000
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every read sees the database as of its first read."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            yield conn
+        finally:
+            conn.rollback()  # read only: nothing to keep, and the snapshot is released
+
+
+def paged_rows(conn: Connection, table: Table, columns: list[str], after_id: int = 0,
+               page: int | None = None) -> Iterator[Any]:
+    """(id, *columns) of every row after ``after_id`` in notification order."""
+    page = page or PAGE
+    cols = [table.c[name] for name in columns]
+    last = after_id
+    while True:
+        batch = conn.execute(select(table.c.id, *cols).where(table.c.id > last)
+                             .order_by(table.c.id).limit(page)).all()
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1][0]
