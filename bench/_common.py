@@ -15,7 +15,9 @@ import json
 import os
 import platform
 import shutil
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -103,6 +105,27 @@ def table(header: list[str], rows: list[list[Any]], align: str | None = None) ->
             out.append("-" * len(out[0]))
     return "\n".join(out)
 
+
+
+def wait_measured(proc: "subprocess.Popen[bytes]", t0: float, timeout: float | None,
+                  poll: float = 0.02) -> tuple[bool, float, resource.struct_rusage]:
+    """Wait for ``proc`` (killed after ``timeout`` seconds from ``t0``), reaping it with
+    wait4 so its own CPU time and peak RSS come back: (timed_out, wall seconds, usage)."""
+    deadline = None if timeout is None else t0 + timeout
+    timed_out = False
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            proc.kill()
+            timed_out = True
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(poll)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait4 again
+    return timed_out, wall, usage
 
 def finish(run: Callable[[Any, "Progress"], dict[str, Any]], args: Any,
            render: Callable[[dict[str, Any]], str]) -> int:
