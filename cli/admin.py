@@ -60,6 +60,6 @@ def rule_set() -> None:
 def rule_set_adopt(env: Env, name: str, effective_from: str) -> None:
     """Adopt a rule set for cases opened from a date (signed by admin)."""
     parse_day(effective_from, "effective_from")
-    r = record_event(env.app(), env.home, env.actor or "admin", "rule-set-adopted", None,
+    r = record_event(env.app(), env.home, env.acting("admin"), "rule-set-adopted", None,
                      {"rule_set": name, "effective_from": effective_from})
     click.echo(f"rule set {name} adopted from {effective_from} (position {r.position})")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from domain import limits
-from domain.errors import InvalidFieldError
+from domain.errors import InvalidFieldError, RuleViolationError
 from ledger.app import LedgerApplication
 from ledger.errors import MissingActorError
 from service.home import Home
@@ -31,6 +31,26 @@ class Env:
         if re.fullmatch(limits.ACTOR_PATTERN, self.actor) is None:
             raise InvalidFieldError("--as", limits.ACTOR_HELP, "invalid")
         return self.actor
+
+    def acting(self, default: str) -> str:
+        """Who signs a command that has a usual signer (admin, system): --as if given, so
+        that the writer refuses an actor without the role instead of signing for them."""
+        if self.actor is None:
+            return default
+        return self.require_actor()
+
+    def only_as(self, signer: str, command: str) -> None:
+        """For a command that can sign only as one actor (init bootstraps admin; the
+        nightly is the system's): another --as is refused, never silently replaced."""
+        if self.actor is not None and self.actor != signer:
+            raise SignsOnlyAsError(command, signer)
+
+
+class SignsOnlyAsError(RuleViolationError):
+    def __init__(self, command: str, signer: str) -> None:
+        # The --as value is not repeated: it was typed, and could be anything.
+        super().__init__(f"'{command}' signs only as '{signer}': run it without --as or "
+                         f"with --as {signer}")
 
 
 pass_env = click.make_pass_decorator(Env)

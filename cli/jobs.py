@@ -27,6 +27,7 @@ def nightly(env: Env, as_of: str | None, as_json: bool) -> None:
     letters, sign a checkpoint and write the compliance report. Safe to run twice. Exits
     1 while a verify finding is unacknowledged (nothing is then recorded) or a case could
     not be processed (every other case was)."""
+    env.only_as("system", "jobs nightly")
     result = run_nightly(env.app(), env.home, parse_day(as_of))
     if as_json:
         emit_json(result.as_json())

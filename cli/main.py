@@ -42,6 +42,7 @@ def cli(ctx: click.Context, home: str, db: str | None, actor: str | None) -> Non
 @pass_env
 def init(env: Env, partnership: str, rule_set: str) -> None:
     """Create the ledger, its master key, and the admin and system actors."""
+    env.only_as("admin", "init")  # admin registers itself: nobody else exists yet
     receipts = actor_service.init_ledger(env.home, partnership, rule_set)
     click.echo(f"initialised {env.home.root} ({len(receipts)} events; keys in "
                f"{env.home.keys})")
@@ -58,10 +59,12 @@ def actor() -> None:
 @click.option("--passphrase", is_flag=True, help="protect the private key (prompted)")
 @pass_env
 def actor_add(env: Env, name: str, roles: tuple[str, ...], passphrase: bool) -> None:
-    """Create a key pair for NAME and register its public key and roles (signed by admin)."""
+    """Create a key pair for NAME and register its public key and roles (signed by
+    admin, or by the --as actor, who must hold the admin role)."""
     secret = click.prompt("passphrase", hide_input=True,
                           confirmation_prompt=True).encode() if passphrase else None
-    r = actor_service.add_actor(env.app(), env.home, name, list(roles), secret)
+    r = actor_service.add_actor(env.app(), env.home, name, list(roles), secret,
+                                by=env.acting("admin"))
     click.echo(f"registered {name} at position {r.position}; private key in "
                f"{actor_service.private_key_path(env.home, name)}")
 
@@ -71,7 +74,7 @@ def actor_add(env: Env, name: str, roles: tuple[str, ...], passphrase: bool) -> 
 @pass_env
 def actor_rotate(env: Env, name: str) -> None:
     """Replace NAME's key; events it signed before stay valid under the old key."""
-    r = actor_service.rotate_actor(env.app(), env.home, name)
+    r = actor_service.rotate_actor(env.app(), env.home, name, by=env.acting("admin"))
     click.echo(f"rotated {name} at position {r.position}")
 
 
@@ -81,7 +84,8 @@ def actor_rotate(env: Env, name: str) -> None:
 @pass_env
 def actor_revoke(env: Env, name: str, reason: str) -> None:
     """Stop NAME signing from now on; its earlier events stay valid."""
-    r = actor_service.revoke_actor(env.app(), env.home, name, reason)
+    r = actor_service.revoke_actor(env.app(), env.home, name, reason,
+                                   by=env.acting("admin"))
     click.echo(f"revoked {name} at position {r.position}")
 
 
@@ -110,7 +114,7 @@ for _command in (record, import_, case, deadlines, actions, projections, rule_se
 @pass_env
 def checkpoint(env: Env, output: str | None, as_json: bool) -> None:
     """Sign a checkpoint (event count, head hash, Merkle root) with the system key."""
-    cp = create_checkpoint(env.app(), env.home)
+    cp = create_checkpoint(env.app(), env.home, by=env.acting("system"))
     if output:
         Path(output).write_text(_dumps(cp))
     if as_json or not output:
@@ -129,14 +133,19 @@ def _dumps(value: Any) -> str:
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def verify_cmd(env: Env, checkpoint_file: str | None, as_json: bool) -> None:
-    """Recompute the chain, check every signature and role; exit 1 if anything is wrong."""
-    app = env.app()
+    """Recompute the chain, check every signature and role; exit 1 if anything is wrong.
+
+    Needs no key: a copy of the database is enough, and it is only read."""
     cp = load_checkpoint(Path(checkpoint_file)) if checkpoint_file else None
-    size = app.size()
-    show = not as_json and size > 5000 and click.get_text_stream("stderr").isatty()
-    with click.progressbar(length=size, label="verifying", file=click.get_text_stream(
-            "stderr")) if show else _NoBar() as bar:
-        report = verify(app, cp, progress=bar.update)
+    app = env.home.open_for_verification()
+    try:
+        size = app.size()
+        show = not as_json and size > 5000 and click.get_text_stream("stderr").isatty()
+        with click.progressbar(length=size, label="verifying", file=click.get_text_stream(
+                "stderr")) if show else _NoBar() as bar:
+            report = verify(app, cp, progress=bar.update)
+    finally:
+        app.close()  # SQLite removes its -wal and -shm files when the last connection goes
     if as_json:
         emit_json(report.as_json())
     else:
@@ -165,6 +174,7 @@ class _NoBar:
 def demo(env: Env) -> None:
     """Build a made-up partnership's ledger over the past year, run the nightly job over
     it, and show what it found. Use a fresh --home."""
+    env.only_as("admin", "demo")  # it records as its own made-up actors
     results = run_demo(env.home, click.echo)
     last = results[-2]
     app = env.app()

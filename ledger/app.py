@@ -12,7 +12,7 @@ from typing import Any, Iterable, Iterator
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import Table, select
+from sqlalchemy import Table, inspect, select
 from sqlalchemy.engine import Engine
 
 from domain.streams import LedgerStream, Stream, stream_id
@@ -45,18 +45,30 @@ class LedgerApplication(Application):
     name = "cspr"
     _outer = False  # inside transaction()
 
-    def __init__(self, url: str, keys_dir: Path | None = None) -> None:
+    def __init__(self, url: str, keys_dir: Path | None = None,
+                 read_only: bool = False) -> None:
+        """``read_only``: for verification, which needs no key and must change nothing:
+        no table is created and the database refuses every write."""
         self.url = normalise_url(url)
+        self.read_only = read_only
         super().__init__(
             env={
                 "PERSISTENCE_MODULE": "ledger.storage:LedgerFactory",
                 "SQLALCHEMY_URL": self.url,
-                "CREATE_TABLE": "y",
+                "CREATE_TABLE": "n" if read_only else "y",
+                "CSPR_LEDGER_READ_ONLY": "y" if read_only else "n",
                 "IS_SNAPSHOTTING_ENABLED": "no",
             }
         )
         self.sealer = Sealer(self.engine, keys_dir)
         self.mapper.sealer = self.sealer  # type: ignore[attr-defined]
+
+    def holds_ledger(self) -> bool:
+        """Whether the database has a ledger's tables (a read-only open creates none)."""
+        from ledger.schema import head_table
+
+        names = inspect(self.engine).get_table_names()
+        return self.events_table.name in names and head_table.name in names
 
     def close(self) -> None:
         # The library's close leaves the pool's connections open until garbage

@@ -27,7 +27,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -71,6 +71,25 @@ class LedgerDatastore(SQLAlchemyDatastore):
         super().__init__(url=url, **kwargs)
         if self.engine is not None:
             _ENGINES.add(self.engine)  # type: ignore[arg-type]
+
+
+class ReadOnlyDatastore(LedgerDatastore):
+    """A datastore that cannot write: what a verifier opens, so that checking a copy of
+    the ledger can never change it (the database refuses any write, whatever the code)."""
+
+    def __init__(self, *, url: str | None = None, **kwargs: Any) -> None:
+        if url and url.startswith("postgresql"):
+            kwargs.setdefault("connect_args", {})["options"] = (
+                "-c default_transaction_read_only=on")
+        super().__init__(url=url, **kwargs)
+        if self.engine is not None and self.engine.dialect.name == "sqlite":
+            # query_only rather than mode=ro: a read-only connection leaves SQLite's -wal
+            # and -shm files behind in the folder it reads; this one removes them on close.
+            event.listen(self.engine, "connect", _query_only)
+
+
+def _query_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only = ON")
 
 
 class ChainedRecorder(SQLAlchemyApplicationRecorder):
@@ -169,3 +188,9 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
 class LedgerFactory(SQLAlchemyFactory):
     datastore_class = LedgerDatastore
     application_recorder_class = ChainedRecorder
+    READ_ONLY = "CSPR_LEDGER_READ_ONLY"
+
+    def __init__(self, env: Any) -> None:
+        if env.get(self.READ_ONLY) == "y":
+            self.datastore_class = ReadOnlyDatastore
+        super().__init__(env)

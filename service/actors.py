@@ -90,33 +90,36 @@ def init_ledger(home: Home, partnership: str, rule_set: str = "wt2018-local",
 
 
 def add_actor(app: LedgerApplication, home: Home, name: str, roles: list[str],
-              passphrase: bytes | None = None, clock: Clock = _utcnow) -> Receipt:
-    admin = load_actor_signer(home, "admin")
+              passphrase: bytes | None = None, clock: Clock = _utcnow,
+              by: str = "admin") -> Receipt:
+    """``by`` signs the registration; the writer refuses anyone without the admin role."""
+    admin = load_actor_signer(home, by)
     if app.load(Actor, name) is not None or key_path(home.keys, name).exists():
         raise ActorExistsError(name)
     signer = Signer.generate(name)
-    intent = _registration(signer, roles, "admin", clock())
+    intent = _registration(signer, roles, by, clock())
     write_private_key(key_path(home.keys, name), signer, passphrase)
     try:
-        return Writer(app, clock).append([intent], {"admin": admin})[0]
+        return Writer(app, clock).append([intent], {by: admin})[0]
     except BaseException:
         key_path(home.keys, name).unlink(missing_ok=True)  # nothing half-written
         raise
 
 
 def rotate_actor(app: LedgerApplication, home: Home, name: str,
-                 passphrase: bytes | None = None, clock: Clock = _utcnow) -> Receipt:
-    admin = load_actor_signer(home, "admin")
+                 passphrase: bytes | None = None, clock: Clock = _utcnow,
+                 by: str = "admin") -> Receipt:
+    admin = load_actor_signer(home, by)
     actor = app.load(Actor, name)
     if actor is None:
         raise UnknownActorError(name)
     new = Signer.generate(name)
     intent = make_intent("actor-key-rotated", None, {
         "actor": name, "public_key": new.public_key_raw.hex(), "key_id": new.key_id,
-    }, None, "admin", clock())
+    }, None, by, clock())
     staged = home.keys / f"{name}.pem.new"
     write_private_key(staged, new, passphrase)
-    signers = {"admin": admin}
+    signers = {by: admin}
     try:
         receipt = Writer(app, clock).append([intent], signers)[0]
     except BaseException:
@@ -130,13 +133,13 @@ def rotate_actor(app: LedgerApplication, home: Home, name: str,
 
 
 def revoke_actor(app: LedgerApplication, home: Home, name: str, reason: str,
-                 clock: Clock = _utcnow) -> Receipt:
+                 clock: Clock = _utcnow, by: str = "admin") -> Receipt:
     if name == "admin":
         raise AdminNotRevocableError()
-    admin = load_actor_signer(home, "admin")
+    admin = load_actor_signer(home, by)
     intent = make_intent("actor-revoked", None, {"actor": name, "reason": reason},
-                         None, "admin", clock())
-    return Writer(app, clock).append([intent], {"admin": admin})[0]
+                         None, by, clock())
+    return Writer(app, clock).append([intent], {by: admin})[0]
 
 
 def list_actors(app: LedgerApplication) -> list[dict[str, Any]]:

@@ -23,11 +23,12 @@ from service.writer import Writer, make_intent
 
 def create_checkpoint(app: LedgerApplication, home: Home,
                       clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                      upto: int | None = None) -> dict[str, Any]:
+                      upto: int | None = None, by: str = "system") -> dict[str, Any]:
     """Sign a checkpoint of the ledger as it is, or of its first ``upto`` events (the
     nightly job signs only what it has verified). A checkpoint already in the ledger
-    beyond ``upto`` (another run's) is not undone: this one then repeats its size."""
-    system = load_actor_signer(home, "system")
+    beyond ``upto`` (another run's) is not undone: this one then repeats its size.
+    ``by`` signs it; the writer refuses anyone without the system role."""
+    system = load_actor_signer(home, by)
     tree = _last_tree(app)
     head = extend_tree(app, tree, upto)
     if head is None:
@@ -38,8 +39,8 @@ def create_checkpoint(app: LedgerApplication, home: Home,
     intent = make_intent("checkpoint-signed", None, {
         "size": cp["size"], "root_hash": cp["root_hash"], "head_hash": cp["head_hash"],
         "frontier": [h.hex() for h in tree.hashes],
-    }, None, "system", now)
-    Writer(app, clock).append([intent], {"system": system})
+    }, None, by, now)
+    Writer(app, clock).append([intent], {by: system})
     return cp
 
 

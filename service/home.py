@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.app import LedgerApplication
+from sqlalchemy.engine import make_url
+
+from ledger.app import LedgerApplication, normalise_url
 from ledger.errors import LedgerNotInitialisedError
 from ledger.signing import check_private
 
@@ -51,6 +53,30 @@ class Home:
         if self.db_url is None:
             self._create_database_file()
         return LedgerApplication(self.url, self.keys)
+
+    def open_for_verification(self) -> LedgerApplication:
+        """The ledger opened to be checked by someone who holds no key: no master key or
+        keys/ folder is needed or made, no table or file is created, nothing is written
+        (docs/evidence-format.md, "Verifying without secrets")."""
+        where = str(self.root) if self.db_url is None else "the --db database"
+        path = self._sqlite_path()
+        if path is not None and not path.is_file():
+            raise LedgerNotInitialisedError(where)
+        app = LedgerApplication(self.url, None, read_only=True)
+        try:
+            if not app.holds_ledger():
+                raise LedgerNotInitialisedError(where)
+        except BaseException:
+            app.close()
+            raise
+        return app
+
+    def _sqlite_path(self) -> Path | None:
+        # SQLite creates a missing file on connect: a verifier must not leave one behind.
+        url = make_url(normalise_url(self.url))
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
 
     def _create_database_file(self) -> None:
         # SQLite creates the -wal and -shm files with the database file's mode, so the
