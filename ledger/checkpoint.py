@@ -45,9 +45,10 @@ def sign_checkpoint(size: int, head_hash: bytes, root_hash: bytes, signer: Signe
 
 def checkpoint_problems(cp: dict[str, Any], chain: Mapping[int, bytes],
                         roots: Mapping[int, bytes], keys: dict[str, Any],
-                        size_now: int) -> list[Problem]:
+                        size_now: int, partnership: str | None = None) -> list[Problem]:
     """``chain`` and ``roots``: the recomputed chain hash and Merkle root after each
-    position the verifier kept (the checkpoint's size among them)."""
+    position the verifier kept (the checkpoint's size among them); ``partnership``: the
+    one the ledger was initialised for."""
     problems: list[Problem] = []
     try:
         size, head, root, kid = (int(cp["size"]), cp["head_hash"], cp["root_hash"],
@@ -60,6 +61,19 @@ def checkpoint_problems(cp: dict[str, Any], chain: Mapping[int, bytes],
             or not verify_signature(entry.public_key, signature, _body(cp)):
         problems.append(Problem(0, "checkpoint", "the checkpoint's signature does not verify "
                                                  "with a registered system key"))
+    elif entry.until is not None and entry.until <= size:
+        # A retired key's holder could otherwise vouch for history written after it.
+        problems.append(Problem(entry.until, "checkpoint", "the checkpoint is signed by a "
+                                "system key rotated or revoked before its size"))
+    if entry is not None and cp.get("actor") != entry.actor:
+        problems.append(Problem(0, "checkpoint", "the checkpoint's actor is not the "
+                                                 "holder of its key"))
+    if cp.get("format") != FORMAT:
+        problems.append(Problem(0, "checkpoint", "the checkpoint file's format is not "
+                                                 + FORMAT))
+    if partnership is not None and cp.get("partnership") != partnership:
+        problems.append(Problem(0, "checkpoint", "the checkpoint is of another "
+                                                 "partnership's ledger"))
     if size > size_now:
         problems.append(Problem(size_now + 1, "truncated",
                                 f"the checkpoint covers {size} events, the ledger has only "

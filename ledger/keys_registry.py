@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.catalogue import EVENT_TYPES
+from ledger.signing import key_id
 
 
 @dataclass
@@ -15,6 +16,7 @@ class KeyEntry:
     public_key: bytes
     roles: frozenset[str]
     active: bool = True
+    until: int | None = None  # the position that rotated or revoked it
 
 
 class KeyRegistry:
@@ -45,6 +47,12 @@ class KeyRegistry:
         allowed = EVENT_TYPES[kind].roles if kind in EVENT_TYPES else frozenset()
         if not allowed & entry.roles:
             self.problem(n, "role", f"'{p['actor']}' may not record '{kind}'")
+        if kind in ("actor-registered", "actor-key-rotated") \
+                and key_id(bytes.fromhex(data["public_key"])) != data["key_id"]:
+            # Key ids are how events name their key: one not derived from the key could
+            # pass an event signed by one key off as signed by another.
+            self.problem(n, "key_id", "the registered key id is not the one derived "
+                                      "from its public key")
         if kind == "actor-registered" and data["key_id"] not in self.keys:
             self.keys[data["key_id"]] = KeyEntry(
                 data["actor"], bytes.fromhex(data["public_key"]), frozenset(data["roles"]))
@@ -52,7 +60,7 @@ class KeyRegistry:
             roles: frozenset[str] = frozenset()
             for e in self.keys.values():
                 if e.actor == data["actor"] and e.active:
-                    e.active, roles = False, e.roles
+                    e.active, e.until, roles = False, n, e.roles
             if kind == "actor-key-rotated":
                 self.keys[data["key_id"]] = KeyEntry(
                     data["actor"], bytes.fromhex(data["public_key"]), roles)

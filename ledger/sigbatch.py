@@ -56,9 +56,9 @@ class Pipeline:
         self.links: list[tuple[int, bytes]] = []
 
     def add(self, row: Any) -> None:
-        item = self.v.inspect(row)
+        item, chain_hash = self.v.inspect(row)
         self.items.append(item)
-        self.links.append((item[-1], bytes(row[6])))
+        self.links.append((item[-1], chain_hash))
         if len(self.items) >= BATCH:
             self.flush()
 

@@ -28,20 +28,22 @@ from sqlalchemy.engine import Connection
 
 from domain.catalogue import EVENT_TYPES
 from ledger.app import LedgerApplication
+from ledger.by_type import ACK_TYPE, acknowledgements, claimed_sizes
+from ledger.canonical_check import decode, is_canonical
 from ledger.chain import GENESIS, link
 from ledger.checkpoint import checkpoint_problems
 from ledger.keys_registry import KeyEntry, KeyRegistry
 from ledger.merkle import CompactRange
 from ledger.report import Problem, Report
+from ledger.rowtypes import blob, raw, raw_rows, stream_id, typed
 from ledger.schema import head_table
 from ledger.sigbatch import Pipeline, worker_pool
-from ledger.snapshot import paged_rows, snapshot
+from ledger.snapshot import snapshot
 
 COLUMNS = ["originator_id", "originator_version", "topic", "state", "position",
            "chain_hash", "signature", "sealed", "recorded_at", "case_ref", "actor",
            "key_id", "event_type"]
 _TOPIC_CLASS = {name: et.class_name for name, et in EVENT_TYPES.items()}
-ACK_TYPE = "integrity-alarm-acknowledged"
 
 __all__ = ["verify_ledger", "KeyEntry", "ACK_TYPE"]
 
@@ -58,33 +60,59 @@ class Verifier(KeyRegistry):
         self.roots: dict[int, bytes] = {0: self.tree.root()}
         self.stored_previous = GENESIS
         self.claimed: list[tuple[int, int, str, str]] = []  # (at, size, head, root)
+        self.versions: dict[str, int] = {}  # stream -> its last version seen
+        self.partnership: str | None = None  # named by ledger-initialised
 
     def problem(self, position: int, kind: str, detail: str) -> None:
         self.report.problems.append(Problem(position, kind, detail))
 
-    def inspect(self, row: Any) -> tuple[Any, ...]:
-        """Order-dependent checks of one row (position, payload, key, role); returns the
-        work a worker can do out of order: its signed bytes, leaf and signature check."""
-        (oid, version, topic, state, position, chain_hash, signature, sealed, recorded_at,
-         case_ref, actor, key_id, event_type) = row[1:]
-        state, signature = bytes(state), bytes(signature)
+    def inspect(self, row: Any) -> tuple[tuple[Any, ...], bytes]:
+        """Order-dependent checks of one row (types, position, stream version, payload,
+        key, role); returns the work a worker can do out of order (its signed bytes,
+        leaf and signature check) and the row's stored chain hash."""
         n = self.n + 1
-        if position != n:
+        (oid, version, topic, state, position, chain_hash, signature, sealed, *columns) = \
+            row[1:]
+        if not (type(state) is bytes and type(signature) is bytes and type(topic) is str
+                and type(chain_hash) is bytes and type(position) is int
+                and type(version) is int and (sealed is None or type(sealed) is bytes)
+                and (oid := stream_id(oid)) is not None):
+            # Rare: the slow path that names every column holding another type.
+            values, bad = typed(COLUMNS, row[1:])
+            for name in bad:
+                self.problem(n, "column", f"column {name} holds another type than it "
+                                          "stores")
+            (oid, version, topic, state, position, chain_hash, signature, sealed,
+             *columns) = values.values()
+            if "state" in bad:
+                state = None
+        if position is not None and position != n:
             self.problem(n, "position", f"row {row[0]} claims position {position}, "
                                         f"expected {n} (an event is missing, extra or moved)")
-            if isinstance(position, int) and position > n:
+            if position > n:
                 n = position  # one gap is one finding, not one per later event
         self.n = n
+        if oid is not None and version is not None:
+            last = self.versions.get(oid, 0)
+            if version != last + 1:
+                self.problem(n, "version", f"stream version {version} follows {last} (an "
+                                           "event of the stream is missing, repeated or "
+                                           "moved)")
+            self.versions[oid] = version
         public_key = None
-        try:
-            payload = json.loads(state)
-            self.payload(n, payload, topic, sealed,
-                         (recorded_at, case_ref, actor, key_id, event_type))
-            entry = self.keys.get(payload["key_id"])
-            public_key = entry.public_key if entry is not None else None
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            self.problem(n, "malformed", f"payload does not decode ({type(e).__name__})")
-        return (str(oid), version, topic, state, signature, public_key, n)
+        if state is not None:
+            try:
+                payload = decode(state)
+                if not is_canonical(state, payload):
+                    self.problem(n, "canonical", "state is not the canonical JSON of its "
+                                                 "own value")
+                self.payload(n, payload, topic, sealed, tuple(columns))
+                entry = self.keys.get(payload["key_id"])
+                public_key = entry.public_key if entry is not None else None
+            except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as e:
+                self.problem(n, "malformed", f"payload does not decode ({type(e).__name__})")
+        return (str(oid), -1 if version is None else version, topic,
+                b"" if state is None else state, signature, public_key, n), chain_hash
 
     def link(self, n: int, leaf: bytes, chain_hash: bytes) -> None:
         """In-order linking once a row's leaf is known."""
@@ -108,10 +136,12 @@ class Verifier(KeyRegistry):
             self.problem(n, "column", "indexed columns differ from the signed payload")
         personal = p.get("personal")
         if personal and sealed is not None:
-            if hashlib.sha256(bytes(sealed)).hexdigest() != personal["sha256"]:
+            if hashlib.sha256(sealed).hexdigest() != personal["sha256"]:
                 self.problem(n, "personal_data", "sealed personal data does not match "
                                                  "the signed commitment")
         self.authority(n, p)
+        if kind == "ledger-initialised" and self.partnership is None:
+            self.partnership = str(p["data"]["partnership"])
         if kind == "checkpoint-signed":
             data = p["data"]
             self.claimed.append((n, int(data["size"]), str(data["head_hash"]),
@@ -153,7 +183,7 @@ def verify_ledger(app: LedgerApplication, checkpoint: dict[str, Any] | None = No
                                               "matches the history before it")
     if checkpoint is not None:
         report.problems.extend(checkpoint_problems(checkpoint, v.hashes, v.roots, v.keys,
-                                                   v.n))
+                                                   v.n, v.partnership))
     for p in report.problems:
         # An acknowledgement recorded before the event at p existed cannot be about it.
         p.acknowledged_at = next((a for a in report.acknowledgements.get(
@@ -165,47 +195,20 @@ def _scan(conn: Connection, t: Table, report: Report, cp_size: int | None, since
           since_hash: bytes | None, pipe: Pipeline) -> Verifier:
     """Every read of one verify, inside one snapshot."""
     # On SQLite the snapshot is taken by the first read: this one.
-    head = conn.execute(select(head_table.c.position, head_table.c.chain_hash)).first()
-    keep = {s for s in _claimed_sizes(conn, t) if s >= since}
+    head = conn.execute(select(raw(head_table.c.position),
+                               raw(head_table.c.chain_hash))).first()
+    keep = {s for s in claimed_sizes(conn, t) if s >= since}
     if cp_size is not None:
         keep.add(cp_size)
     v = pipe.v = Verifier(report, keep)
     start_id = _seed(conn, t, v, since, since_hash) if since else 0
-    for row in paged_rows(conn, t, COLUMNS, start_id):
+    for row in raw_rows(conn, t, COLUMNS, start_id):
         pipe.add(row)
         report.events_checked += 1
     pipe.finish()
     _check_head(v, head)
     report.acknowledgements = acknowledgements(conn, t)
     return v
-
-
-def acknowledgements(conn: Connection, t: Table) -> dict[tuple[int, str], list[int]]:
-    """(position, kind) of each finding an admin acknowledged -> every such ack's
-    position, in ledger order (the nightly counts only one recorded after it raised the
-    finding: jobs.alarms)."""
-    out: dict[tuple[int, str], list[int]] = {}
-    for position, state in conn.execute(select(t.c.position, t.c.state)
-                                        .where(t.c.event_type == ACK_TYPE)
-                                        .order_by(t.c.id)):
-        try:
-            data = json.loads(bytes(state))["data"]
-            out.setdefault((int(data["position"]), str(data["kind"])), []).append(position)
-        except (ValueError, KeyError, TypeError):
-            continue  # the scan reports a payload that does not decode
-    return out
-
-
-def _claimed_sizes(conn: Connection, t: Table) -> set[int]:
-    """The sizes the ledger's own checkpoints claim (found by type: an indexed read)."""
-    sizes = set()
-    for (state,) in conn.execute(select(t.c.state)
-                                 .where(t.c.event_type == "checkpoint-signed")):
-        try:
-            sizes.add(int(json.loads(bytes(state))["data"]["size"]))
-        except (ValueError, KeyError, TypeError):
-            continue  # reported by the scan
-    return sizes
 
 
 def _seed(conn: Connection, t: Table, v: Verifier, since: int,
@@ -218,10 +221,13 @@ def _seed(conn: Connection, t: Table, v: Verifier, since: int,
             select(t.c.position, t.c.state)
             .where(t.c.position <= since,
                    t.c.event_type.in_(["actor-registered", "actor-key-rotated",
-                                       "actor-revoked"]))
+                                       "actor-revoked", "ledger-initialised"]))
             .order_by(t.c.position)):
         try:
-            quiet.authority(position, json.loads(bytes(state)))
+            p = json.loads(blob(state))
+            quiet.authority(position, p)
+            if p["type"] == "ledger-initialised" and v.partnership is None:
+                v.partnership = str(p["data"]["partnership"])
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # verified (or found malformed) when it was new
     v.keys = quiet.keys
@@ -232,7 +238,14 @@ def _seed(conn: Connection, t: Table, v: Verifier, since: int,
                                      "verified: events were removed")
         return int(conn.execute(select(func.max(t.c.id))
                                 .where(t.c.position < since)).scalar() or 0)
-    start_id, stored = int(row[0]), bytes(row[1])
+    start_id, stored = int(row[0]), row[1] if isinstance(row[1], bytes) else b""
+    # Each stream's version at the mark, so continuity is checked across it.
+    for oid, version in conn.execute(select(raw(t.c.originator_id),
+                                            func.max(t.c.originator_version))
+                                     .where(t.c.id <= start_id)
+                                     .group_by(t.c.originator_id)):
+        if stream_id(oid) is not None and isinstance(version, int):
+            v.versions[str(stream_id(oid))] = version
     v.stored_previous = v.last = v.hashes[since] = stored
     if since_hash is not None and stored != since_hash:
         v.problem(since, "chain", "the event at the last verified position was changed "
@@ -256,7 +269,9 @@ def _checkpoint_size(checkpoint: dict[str, Any] | None) -> int | None:
 
 def _check_head(v: Verifier, head: Any) -> None:
     n = v.n
-    if head is None or head[0] != n or bytes(head[1]) != v.stored_previous:
+    if head is not None and (type(head[0]) is not int or type(head[1]) is not bytes):
+        v.problem(n, "column", "the head row holds another type than it stores")
+    elif head is None or head[0] != n or head[1] != v.stored_previous:
         v.problem(n + 1 if head is None or head[0] > n else n, "head",
                   f"the ledger's head says {head[0] if head else 'nothing'} events, "
                   f"{n} found: events were removed or added outside the ledger")
