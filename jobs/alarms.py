@@ -26,7 +26,6 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any, Iterable, Iterator
 
 from sqlalchemy import select
 
+from jobs.files import replace_file
 from jobs.messages import text
 from jobs.outbox import Message, make_key, token
 from ledger.app import LedgerApplication
@@ -75,13 +75,7 @@ def _read(path: Path, default: Any) -> Any:
 
 
 def _write(path: Path, value: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600
-    with os.fdopen(fd, "w") as f:
-        json.dump(value, f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    replace_file(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
 def load_mark(home_root: Path) -> Mark:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -39,6 +38,7 @@ from domain.rules import (
 from jobs import alarms, detect
 from jobs.compliance import compliance
 from jobs.delivery import deliver
+from jobs.files import replace_file
 from jobs.messages import breach_message, deadline_at, escalation_message, paragraph_of
 from jobs.outbox import Message, Outbox
 from jobs.render import to_csv, to_html, to_json
@@ -243,11 +243,7 @@ def _write_messages(app: LedgerApplication, home: Home, outbox: Outbox, now: dat
     if rows:
         upto = min(upto, _derive_letters(app, outbox, rows, now, result, failed))
     home.outbox.mkdir(parents=True, exist_ok=True)
-    # A file of its own per writer: two runs at once must not rename each other's.
-    fd, tmp = tempfile.mkstemp(prefix=".letters-position.", dir=home.outbox)
-    with os.fdopen(fd, "w") as f:
-        f.write(str(upto))
-    os.replace(tmp, mark)
+    replace_file(mark, str(upto))
 
 
 def _derive_letters(app: LedgerApplication, outbox: Outbox, rows: list[Any], now: datetime,
@@ -276,7 +272,7 @@ def _derive_letters(app: LedgerApplication, outbox: Outbox, rows: list[Any], now
 def _save_checkpoint(home: Home, as_of: date, cp: dict[str, Any]) -> None:
     folder = home.root / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
-    _replace(folder / f"checkpoint-{as_of.isoformat()}.json",
+    replace_file(folder / f"checkpoint-{as_of.isoformat()}.json",
              json.dumps(cp, indent=2, sort_keys=True) + "\n")
 
 
@@ -290,14 +286,5 @@ def _write_report(app: LedgerApplication, home: Home, as_of: date,
     home.reports.mkdir(parents=True, exist_ok=True)
     stem = home.reports / f"compliance-{as_of.isoformat()}"
     for suffix, render in ((".html", to_html), (".json", to_json), (".csv", to_csv)):
-        _replace(stem.with_suffix(suffix), render(report))
+        replace_file(stem.with_suffix(suffix), render(report))
     return stem.with_suffix(".html")
-
-
-def _replace(path: Path, content: str) -> None:
-    # Runs at once write the same names: each writes a file of its own, then renames it,
-    # so a reader never sees two runs' bytes interleaved.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(content)
-    os.replace(tmp, path)

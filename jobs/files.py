@@ -1,0 +1,26 @@
+"""Replacing a small state or report file so that no reader, and no crash, sees half of it.
+
+The nightly job's files (its clean mark, open alarms, letters position, checkpoints and
+reports) may be written by two runs at once: each writes a file of its own in the target's
+folder (mkstemp: 0600, a unique name), syncs it, then renames it over the target, which is
+atomic within a folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def replace_file(path: Path, content: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    os.replace(tmp, path)
