@@ -49,6 +49,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, str(_ROOT))
+# Its made-up actors' keys are sealed under a made-up passphrase: a bench runs unattended.
+os.environ.setdefault("CSPR_KEY_PASSPHRASE", "bench made-up passphrase")
 
 from sqlalchemy import func, select, text  # noqa: E402
 

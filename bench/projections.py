@@ -12,6 +12,10 @@ The issue's targets, on a ledger of 200,000 events over 2,000 cases (SQLite):
 - ``case show --as-of`` on a case of 1,000 events: under 50 ms, in-process, excluding
   interpreter start.
 
+Beside them, report only: the check of ``cspr verify --projections`` (every read model
+rebuilt into a scratch database and compared row by row, projections.check) right after
+the rebuild, as a ratio to the rebuild's time.
+
 The ledger comes from ``bench/build_ledger.py`` (built once, then reused) and every
 measurement runs on a fresh copy of it under ``bench/out/work/``. Everything is timed
 in-process with ``time.perf_counter`` (CPU time beside it). Updates: each round appends
@@ -62,6 +66,7 @@ from bench.build_ledger import (  # noqa: E402
 from domain.calendar import london_date  # noqa: E402
 from ledger.mapper import format_instant  # noqa: E402
 from projections.case_view import CaseView  # noqa: E402
+from projections.check import check_projections  # noqa: E402
 from projections.projector import Projector  # noqa: E402
 from projections.rule_sets import RuleSetHistory  # noqa: E402
 from projections.source import case_facts  # noqa: E402
@@ -132,6 +137,22 @@ def measure_rebuild(app: Any, cal: Any, repeat: int, prof: Profiler,
     best = max(runs, key=lambda r: r["events_per_s"])
     return {"runs": runs, "best": best, "target_events_per_s": TARGET_REBUILD,
             "verdict": verdict(best["events_per_s"] >= TARGET_REBUILD)}
+
+
+def measure_check(app: Any, cal: Any, rebuild: dict[str, Any], prof: Profiler,
+                  progress: Progress) -> dict[str, Any]:
+    """What ``cspr verify --projections`` adds to a verify: a rebuild of every read model
+    into a scratch database and the row-by-row comparison, against a plain rebuild."""
+    progress("projection check (verify --projections) ...")
+    with prof("check"):
+        wall, cpu, result = timed(lambda: check_projections(app, cal))
+    ratio = wall / rebuild["best"]["seconds"]
+    progress(f"projection check: {result.rows_compared} rows compared in {wall:.2f} s "
+             f"(CPU {cpu:.2f} s), {ratio:.2f}x the rebuild; "
+             f"{'all agree' if result.ok else 'DIFFERENCES'}")
+    return {"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
+            "rows_compared": result.rows_compared, "ok": result.ok,
+            "ratio_to_rebuild": round(ratio, 2)}
 
 
 def measure_updates(app: Any, home: Home, cal: Any, seed: int, cases: int, rounds: int,
@@ -242,6 +263,7 @@ def run(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
         "machine": mach, "profile": args.profile,
     }
     out["rebuild"] = measure_rebuild(app, cal, args.rebuild_repeat, prof, progress)
+    out["check"] = measure_check(app, cal, out["rebuild"], prof, progress)
     out["update"] = measure_updates(app, home, cal, args.seed, args.cases,
                                     args.update_rounds, prof, progress)
     out["asof"] = measure_asof(app, home, cal, built.meta["big_case"], args.asof_repeat,
@@ -268,6 +290,10 @@ def render(out: dict[str, Any]) -> str:
         ["measurement", "figure", "target", "verdict"],
         [[f"rebuild, {best['events_read']:,} events", f"{best['events_per_s']:,.0f} events/s "
           f"({best['seconds']:.2f} s)", f">= {TARGET_REBUILD:,} events/s", rb["verdict"]],
+         [f"verify --projections check, {out['check']['rows_compared']:,} rows",
+          f"{out['check']['seconds']:.2f} s ({out['check']['ratio_to_rebuild']:.2f}x "
+          "the rebuild)", "report only",
+          "agree" if out["check"]["ok"] else "DIFFER"],
          ["update after 100 new events (100 cases), median",
           f"{up['spread_100']['median']:.3f} s", f"< {TARGET_UPDATE} s", up["verdict"]],
          [f"as-of replay, {head['events_folded']}-event case, median",

@@ -1,9 +1,10 @@
-"""What every command shares: the home, the database, the acting actor, output helpers."""
+"""What every command shares: the home, the database, the acting actor, where passphrases
+come from, output helpers."""
 
 from __future__ import annotations
 
-import json
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +14,26 @@ from domain import limits
 from domain.errors import InvalidFieldError, RuleViolationError
 from ledger.app import LedgerApplication
 from ledger.errors import MissingActorError
+from service import passphrases
 from service.home import Home
+from cli.output import emit_json  # noqa: F401  (re-exported: every command prints JSON)
+
+
+def ask_on_terminal(prompt: str, twice: bool) -> str:
+    # On stderr, so --json output stays clean; hidden, and never repeated in any message.
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=twice, err=True)
 
 
 @dataclass
 class Env:
     home: Home
     actor: str | None
+
+    def __post_init__(self) -> None:
+        # A passphrase not in the environment is asked only where someone can type it:
+        # under cron, or with input piped in, the command is refused instead of waiting.
+        passphrases.install(passphrases.Passphrases(
+            ask=ask_on_terminal if sys.stdin is not None and sys.stdin.isatty() else None))
 
     def app(self) -> LedgerApplication:
         return self.home.open()
@@ -54,10 +68,6 @@ class SignsOnlyAsError(RuleViolationError):
 
 
 pass_env = click.make_pass_decorator(Env)
-
-
-def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:

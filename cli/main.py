@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +10,21 @@ import click
 from cli.context import Env, emit_json, pass_env, table
 from cli.errors import CsprGroup
 from cli.admin import projections, rule_set
+from cli.checkpoints import checkpoint, show_vkeys
 from cli.jobs import jobs, report
+from cli.keys import PASSPHRASE_RULE, actor_protect, typed
 from cli.reads import actions, case, deadlines
 from cli.record import import_, record
+from cli.witness import witness
 from domain.catalogue import RULE_SETS, ROLES, json_schema
 from service import actors as actor_service
-from service.evidence import create_checkpoint, load_checkpoint, verify
+from service.evidence import load_checkpoint, verify
+from service.witnessing import witness_vkey
 from service.demo import run_demo
 from service.home import Home
+from service.receipts import load_receipt
 from service.queries import Queries
+from service.read_models import check_read_models
 
 
 @click.group(cls=CsprGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,13 +40,14 @@ def cli(ctx: click.Context, home: str, db: str | None, actor: str | None) -> Non
     ctx.obj = Env(Home(Path(home), db), actor)
 
 
-@cli.command()
+@cli.command(epilog=PASSPHRASE_RULE)
 @click.option("--partnership", required=True, help="the safeguarding partnership's name")
 @click.option("--rule-set", type=click.Choice(RULE_SETS), default="wt2018-local",
               show_default=True, help="the timescales this partnership works to")
 @pass_env
 def init(env: Env, partnership: str, rule_set: str) -> None:
-    """Create the ledger, its master key, and the admin and system actors."""
+    """Create the ledger, its master key, and the admin and system actors. The admin key
+    is sealed under admin's passphrase; the system key is kept in clear (0600) for cron."""
     env.only_as("admin", "init")  # admin registers itself: nobody else exists yet
     receipts = actor_service.init_ledger(env.home, partnership, rule_set)
     click.echo(f"initialised {env.home.root} ({len(receipts)} events; keys in "
@@ -53,28 +59,35 @@ def actor() -> None:
     """Register, rotate, revoke and list the people and systems who sign events."""
 
 
-@actor.command("add")
+_ASK = click.option("--passphrase", is_flag=True,
+                    help="ask for NAME's new passphrase (twice) even if a "
+                         "CSPR_KEY_PASSPHRASE variable is set")
+
+
+@actor.command("add", epilog=PASSPHRASE_RULE)
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
-@click.option("--passphrase", is_flag=True, help="protect the private key (prompted)")
+@_ASK
 @pass_env
 def actor_add(env: Env, name: str, roles: tuple[str, ...], passphrase: bool) -> None:
-    """Create a key pair for NAME and register its public key and roles (signed by
-    admin, or by the --as actor, who must hold the admin role)."""
-    secret = click.prompt("passphrase", hide_input=True,
-                          confirmation_prompt=True).encode() if passphrase else None
-    r = actor_service.add_actor(env.app(), env.home, name, list(roles), secret,
+    """Create a key pair for NAME, sealed under NAME's passphrase, and register its public
+    key and roles (signed by admin, or by the --as actor, who must hold the admin role
+    and give their own passphrase)."""
+    r = actor_service.add_actor(env.app(), env.home, name, list(roles), typed(passphrase),
                                 by=env.acting("admin"))
     click.echo(f"registered {name} at position {r.position}; private key in "
                f"{actor_service.private_key_path(env.home, name)}")
 
 
-@actor.command("rotate")
+@actor.command("rotate", epilog=PASSPHRASE_RULE)
 @click.argument("name")
+@_ASK
 @pass_env
-def actor_rotate(env: Env, name: str) -> None:
-    """Replace NAME's key; events it signed before stay valid under the old key."""
-    r = actor_service.rotate_actor(env.app(), env.home, name, by=env.acting("admin"))
+def actor_rotate(env: Env, name: str, passphrase: bool) -> None:
+    """Replace NAME's key (the new one sealed under NAME's passphrase); events it signed
+    before stay valid under the old key."""
+    r = actor_service.rotate_actor(env.app(), env.home, name, typed(passphrase),
+                                   by=env.acting("admin"))
     click.echo(f"rotated {name} at position {r.position}")
 
 
@@ -89,11 +102,20 @@ def actor_revoke(env: Env, name: str, reason: str) -> None:
     click.echo(f"revoked {name} at position {r.position}")
 
 
+actor.add_command(actor_protect)
+
+
 @actor.command("list")
+@click.option("--vkeys", is_flag=True, help="also the C2SP vkey of every system key, "
+              "current and retired, with the positions it was in force: what a witness "
+              "and an inspector pin (read-only: runs on a copy with no keys)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
-def actor_list(env: Env, as_json: bool) -> None:
+def actor_list(env: Env, vkeys: bool, as_json: bool) -> None:
     """List the registered actors, their roles and key ids."""
+    if vkeys:
+        show_vkeys(env, as_json)
+        return
     rows = actor_service.list_actors(env.app())
     if as_json:
         emit_json(rows)
@@ -104,50 +126,47 @@ def actor_list(env: Env, as_json: bool) -> None:
 
 
 for _command in (record, import_, case, deadlines, actions, projections, rule_set, jobs,
-                 report):
+                 report, witness, checkpoint):
     cli.add_command(_command)
-
-
-@cli.command()
-@click.option("--output", type=click.Path(dir_okay=False), help="write the checkpoint here")
-@click.option("--json", "as_json", is_flag=True)
-@pass_env
-def checkpoint(env: Env, output: str | None, as_json: bool) -> None:
-    """Sign a checkpoint (event count, head hash, Merkle root) with the system key."""
-    cp = create_checkpoint(env.app(), env.home, by=env.acting("system"))
-    if output:
-        Path(output).write_text(_dumps(cp))
-    if as_json or not output:
-        emit_json(cp)
-    else:
-        click.echo(f"checkpoint of {cp['size']} events written to {output}")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True) + "\n"
 
 
 @cli.command("verify")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False),
-              help="also prove the ledger only grew since this checkpoint")
+              help="also prove the ledger only grew since this checkpoint (the JSON file, "
+                   "or the C2SP note, cosigned or not)")
+@click.option("--receipt", "receipt_files", multiple=True, type=click.Path(dir_okay=False),
+              help="also prove the ledger still holds this receipt (from record/import "
+                   "--receipt); repeatable")
+@click.option("--witness", "witness_vkeys", multiple=True, metavar="VKEY",
+              help="also require the checkpoints cosigned by this witness (its vkey, "
+                   "pinned out of band), and the --checkpoint note too; repeatable")
+@click.option("--projections", "check_views", is_flag=True,
+              help="also rebuild every read model from the events in a scratch database "
+                   "and report each row that differs")
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
-def verify_cmd(env: Env, checkpoint_file: str | None, as_json: bool) -> None:
-    """Recompute the chain, check every signature and role; exit 1 if anything is wrong.
+def verify_cmd(env: Env, checkpoint_file: str | None, receipt_files: tuple[str, ...],
+               witness_vkeys: tuple[str, ...], as_json: bool, check_views: bool) -> None:
+    """Recompute the chain, check every signature, signed head and role; exit 1 if
+    anything is wrong.
 
     Needs no key: a copy of the database is enough, and it is only read."""
     cp = load_checkpoint(Path(checkpoint_file)) if checkpoint_file else None
+    receipts = [load_receipt(Path(f)) for f in receipt_files]
+    witnesses = [witness_vkey(v, "--witness") for v in witness_vkeys]
     app = env.home.open_for_verification()
     try:
         size = app.size()
         show = not as_json and size > 5000 and click.get_text_stream("stderr").isatty()
         with click.progressbar(length=size, label="verifying", file=click.get_text_stream(
                 "stderr")) if show else _NoBar() as bar:
-            report = verify(app, cp, progress=bar.update)
+            report = verify(app, cp, progress=bar.update, receipts=receipts,
+                            witnesses=witnesses)
+        views = check_read_models(app, report) if check_views else None
     finally:
         app.close()  # SQLite removes its -wal and -shm files when the last connection goes
     if as_json:
-        emit_json(report.as_json())
+        emit_json({**report.as_json(), **({"projections": views.as_json()} if views else {})})
     else:
         for p in sorted(report.problems, key=lambda p: p.position):
             seen = ("" if p.acknowledged_at is None
@@ -155,6 +174,8 @@ def verify_cmd(env: Env, checkpoint_file: str | None, as_json: bool) -> None:
             click.echo(f"position {p.position}: {p.kind}: {p.detail}{seen}")
         status = "intact" if report.ok else f"{len(report.problems)} problem(s)"
         click.echo(f"{report.events_checked} events checked: {status}")
+        if views is not None:
+            click.echo(views.summary())
     raise SystemExit(0 if report.ok else 1)
 
 

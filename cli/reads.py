@@ -72,7 +72,10 @@ def case_show(env: Env, ref: str, as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def case_history(env: Env, ref: str, as_json: bool) -> None:
-    """The decision trail: who decided what, when, why, and under which key."""
+    """The decision trail: who decided what, when, why, and under which key.
+
+    Read from the signed events, each decision checked against its signature and key
+    before it is shown (exit 1 naming the events that do not verify)."""
     rows = Queries(env.app()).history(ref)
     if as_json:
         emit_json(rows)
@@ -122,7 +125,10 @@ def case_diff(env: Env, ref: str, since: str, until: str, as_json: bool) -> None
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def case_chronology(env: Env, ref: str, include_personal: bool, as_json: bool) -> None:
-    """The App. 6 chronology, merged across agencies in the order events happened."""
+    """The App. 6 chronology, merged across agencies in the order events happened.
+
+    Read from the signed events, each entry checked against its signature and key before
+    it is shown."""
     rows = chronology(env.app(), env.home, ref, include_personal, env.actor)
     if as_json:
         emit_json(rows)

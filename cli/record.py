@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +13,8 @@ import click
 from domain import limits
 from domain.catalogue import EVENT_TYPES, describe
 from domain.errors import InvalidFieldError, UnknownEventTypeError
+from ledger.heads import Head
+from service.receipts import check_receipt_target, write_receipt
 from service.recording import import_lines, parse_data, record_event
 from cli.context import Env, emit_json, pass_env
 
@@ -83,15 +86,20 @@ def _make_command(type_name: str) -> click.Command:
 
     @click.pass_obj
     def run(env: Env, case: str, data: str | None, data_file: str | None,
-            occurred_at: str | None, as_json: bool) -> None:
+            occurred_at: str | None, as_json: bool, receipt_file: str | None) -> None:
+        if receipt_file:
+            check_receipt_target(Path(receipt_file))
         receipt = record_event(env.app(), env.home, env.require_actor(), type_name, case,
                                _read_data(data, data_file), occurred_at)
+        if receipt_file:
+            write_receipt(Path(receipt_file), receipt.head)
         if as_json:
             emit_json(receipt.as_json())
         else:
             where = f" on {receipt.case}" if receipt.case else ""
             click.echo(f"recorded {receipt.type}{where} at position "
                        f"{receipt.position} ({receipt.hash[:16]}…)")
+            _echo_head(receipt.head)
 
     params = [
         click.Option(["--case"], required=et.stream in CASE_STREAMS,
@@ -101,6 +109,7 @@ def _make_command(type_name: str) -> click.Command:
         click.Option(["--occurred-at"], help="when it happened (ISO date or date-time; "
                                              "default now; never in the future)"),
         click.Option(["--json", "as_json"], is_flag=True, help="print the receipt as JSON"),
+        _RECEIPT_OPTION,
     ]
     # "\b": click keeps the catalogue's own layout instead of refolding it into one block.
     return click.Command(type_name, callback=run, params=params,
@@ -128,18 +137,40 @@ def record() -> None:
     """
 
 
-@click.command("import")
+_RECEIPT_OPTION = click.Option(
+    ["--receipt", "receipt_file"], metavar="FILE",
+    help="also write the signed head of this write to FILE: keep it, and `cspr verify "
+         "--receipt FILE` proves later that the ledger still holds it")
+
+
+def _echo_head(head: Head | None) -> None:
+    if head is not None:
+        click.echo(f"signed head: position {head.position}, chain {head.chain_hash[:16]}…, "
+                   f"signed by {head.actor} (keep it with --receipt FILE)")
+
+
+@click.command("import", params=[_RECEIPT_OPTION])
 @click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="print the receipts as JSON")
 @pass_env
-def import_(env: Env, file: str, as_json: bool) -> None:
+def import_(env: Env, file: str, as_json: bool, receipt_file: str | None) -> None:
     """Append every line of a JSONL file (UTF-8; - for stdin), all or none.
 
     Each line is {"type", "case", "data", "occurred_at"?, "as"?}; "as" defaults to --as.
+    Each actor named signs with their own key, opened with their own passphrase:
+    CSPR_KEY_PASSPHRASE_<ACTOR>, else CSPR_KEY_PASSPHRASE, else asked once per actor
+    on the terminal (see 'cspr actor protect --help').
+    The last receipt carries the import's signed head ("receipt").
     """
+    if receipt_file:
+        check_receipt_target(Path(receipt_file))
     with _open_lines(file) as lines:
         receipts = import_lines(env.app(), env.home, lines, env.actor)
+    head = receipts[-1].head if receipts else None
+    if receipt_file:
+        write_receipt(Path(receipt_file), head)
     if as_json:
         emit_json([r.as_json() for r in receipts])
     else:
         click.echo(f"imported {len(receipts)} events")
+        _echo_head(head)

@@ -719,6 +719,13 @@ _DECLARATIONS: tuple[EventType, ...] = (
         Field("frontier", "list", required=False, max_items=64, item=_hex(
             "item", "a subtree hash"), help="the right-edge subtree hashes of the Merkle "
             "tree at this size (RFC 9162 compact range; one per bit of the size)"),
+        # Not in EVENTS.md (issue 9): with the ledger's origin, size and root it rebuilds
+        # the C2SP signed note of this checkpoint, the form a witness cosigns.
+        Field("note_signature", "text", required=False, one_line=True,
+              pattern="[A-Za-z0-9+/]{91}=", pattern_help="92 base64 characters",
+              help="the C2SP signed-note signature of this checkpoint by the system key "
+              "under the ledger's origin: base64 of the 4-byte key hash and the Ed25519 "
+              "signature (docs/evidence-format.md)"),
     ),
     # Not listed in EVENTS.md but implied by it and by CLI.md (`cspr init --rule-set`) and
     # PROCEDURE.md ("rule sets are data, dated and versioned").
@@ -758,6 +765,28 @@ _DECLARATIONS: tuple[EventType, ...] = (
               pattern_help="a finding kind: lowercase letters and _, up to 32"),
         _text("action_taken",
               "what was done: e.g. restored from backup, reported to the DPO, accepted"),
+    ),
+    # Not in EVENTS.md (issue 9): an independent witness checked that a checkpoint
+    # extends the last one it cosigned, and cosigned it (C2SP tlog-cosignature/v1).
+    _event(
+        "checkpoint-cosigned", "system, admin", "ledger", LEDGER,
+        "An independent witness cosigned one of the ledger's checkpoints (cspr checkpoint "
+        "cosigned).",
+        "recorded only if the cosignature verifies under the witness's key and the ledger "
+        "signed that checkpoint; cspr verify --witness checks every one again",
+        Field("size", "int", minimum=0, maximum=2 ** 63 - 1,
+              help="number of events the cosigned checkpoint covers"),
+        _hex("root_hash", "Merkle root of the cosigned checkpoint"),
+        _name("witness", "the witness's key name, as on its cosignature line",
+              pattern="[!-*,-~]{1,200}",
+              pattern_help="printable ASCII without spaces or '+'"),
+        _name("witness_key_hash", "the witness key's 4-byte key hash, in hex",
+              pattern="[0-9a-f]{8}", pattern_help="8 lowercase hexadecimal characters"),
+        _name("cosignature", "the cosignature line's value: base64 of the key hash, the "
+              "8-byte timestamp and the Ed25519 signature (C2SP tlog-cosignature)",
+              pattern="[A-Za-z0-9+/]{102}==", pattern_help="104 base64 characters"),
+        Field("timestamp", "int", minimum=1, maximum=2 ** 63 - 1,
+              help="when the witness cosigned, in seconds since the Epoch (POSIX time)"),
     ),
 )
 

@@ -18,6 +18,13 @@ position, kind and what was done). It counts only if recorded after the finding 
 raised: an acknowledgement recorded in advance (or by a stolen admin key before the
 tamper) silences nothing. A row changed again after its acknowledgement is a new finding.
 Verify still reports every finding, beside the acknowledgement.
+
+Read models that disagree with the events (kind ``projection``, projections.check) raise
+the same alarm. Their rows are not events, so such a finding brings its own fingerprint
+(the rows' location and content) and a case's rows are one finding at the case's last
+event (``grouped``): one line in the letter, one acknowledgement. Rows that differ only
+in cases whose events were themselves found altered are that finding's consequence (they
+were built from the events as they were), not a second alarm.
 """
 
 from __future__ import annotations
@@ -164,34 +171,89 @@ def update_alarms(home_root: Path, app: LedgerApplication, found: list[dict[str,
             (a["position"], a["kind"], a["acknowledged_fingerprint"]) for a in entries
             if a["acknowledged_at"] is not None}
 
-        def raise_(position: int, kind: str) -> None:
-            key = (position, kind, seen[position])
+        def raise_(position: int, kind: str, own: str | None = None) -> None:
+            fingerprint = own or seen[position]
+            key = (position, kind, fingerprint)
             if key not in known:
                 known.add(key)
                 entries.append({"position": position, "kind": kind, "raised_at": now,
-                                "raised_size": size, "fingerprint": seen[position],
-                                "acknowledged_at": None, "acknowledged_fingerprint": None})
+                                "raised_size": size, "fingerprint": fingerprint,
+                                "acknowledged_at": None, "acknowledged_fingerprint": None,
+                                **({"own_fingerprint": True} if own else {})})
 
         for a in list(entries):
             # A row is only ever absent or present by the ledger growing over a position
-            # that had none: the verify of the new rows covers that.
+            # that had none: the verify of the new rows covers that. A finding that
+            # fingerprints itself (a read-model row) is raised again only by being found.
             if a["acknowledged_at"] is not None and a["acknowledged_fingerprint"] != ABSENT \
+                    and not a.get("own_fingerprint") \
                     and seen[a["position"]] != a["acknowledged_fingerprint"]:
                 raise_(a["position"], a["kind"])
+        # A read model that differs only for cases whose events were themselves found
+        # altered is that finding's consequence (the rows were built from the events as
+        # they were), not a second alarm; the nightly rebuilds them.
+        tampered = _cases_at(app, [a["position"] for a in entries
+                                   if not a.get("own_fingerprint")]
+                             + [f["position"] for f in found if not f.get("fingerprint")])
         for f in found:
-            raise_(int(f["position"]), str(f["kind"]))
+            if f.get("fingerprint") and f.get("cases") and set(f["cases"]) <= tampered:
+                continue
+            raise_(int(f["position"]), str(f["kind"]), f.get("fingerprint"))
         for a in entries:
             if a["acknowledged_at"] is None:
                 after = [p for p in acknowledgements.get((a["position"], a["kind"]), ())
                          if p > a["raised_size"]]
                 if after:
                     a["acknowledged_at"] = after[0]
-                    a["acknowledged_fingerprint"] = seen[a["position"]]
+                    a["acknowledged_fingerprint"] = (a["fingerprint"] if a.get(
+                        "own_fingerprint") else seen[a["position"]])
         entries.sort(key=lambda a: (a["position"], a["kind"], a["raised_size"]))
         if entries or (where / _ALARMS).exists():
             _write(where / _ALARMS, entries)
         return [{k: a[k] for k in ("position", "kind", "raised_at", "raised_size")}
                 for a in entries if a["acknowledged_at"] is None]
+
+
+def finding(problem: Any) -> dict[str, Any]:
+    """A verify problem as ``update_alarms`` takes it. A read-model finding (projections.
+    check) brings its own fingerprint (the row it is about is not an event, and its
+    position, the case's last event, says nothing of what was changed) and its case."""
+    out = problem.as_json()
+    own = getattr(problem, "fingerprint", "")
+    if not own:
+        return out
+    case = out.get("key", {}).get("case")
+    return {**out, "fingerprint": own, "cases": [case] if isinstance(case, str) else []}
+
+
+def grouped(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One finding per (position, kind) for those that fingerprint themselves: a case's
+    read-model rows edited together are one alarm line and one acknowledgement."""
+    own: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    out = []
+    for f in found:
+        if f.get("fingerprint"):
+            own.setdefault((int(f["position"]), str(f["kind"])), []).append(f)
+        else:
+            out.append(f)
+    for (position, kind), group in sorted(own.items()):
+        prints = "\n".join(sorted(f["fingerprint"] for f in group))
+        out.append({"position": position, "kind": kind,
+                    "fingerprint": hashlib.sha256(prints.encode()).hexdigest(),
+                    "cases": sorted({c for f in group for c in f.get("cases", ())})})
+    return out
+
+
+def _cases_at(app: LedgerApplication, positions: Iterable[int]) -> set[str]:
+    """The cases of the events at ``positions`` (as indexed)."""
+    wanted = sorted(set(positions))
+    t = app.events_table
+    out: set[str] = set()
+    with app.engine.connect() as conn:
+        for i in range(0, len(wanted), 500):
+            out.update(r for (r,) in conn.execute(select(t.c.case_ref).where(
+                t.c.position.in_(wanted[i:i + 500]))) if isinstance(r, str))
+    return out
 
 
 def admin_recipients() -> tuple[str, ...]:
@@ -207,6 +269,12 @@ def alarm_message(alarms: list[dict[str, Any]]) -> Message:
     lines = "".join(f"  position {a['position']}: {a['kind']} (found when the ledger held "
                     f"{a['raised_size']} events)\n" for a in alarms)
     digest = hashlib.sha256(lines.encode()).hexdigest()[:24]
+    views = ("\nA finding of kind 'projection' is a read model (case view, clock, action, "
+             "decision trail, chronology, tracking position) that no longer says what the "
+             "events say: 'cspr verify --projections' locates each row, and 'cspr "
+             "projections rebuild' rebuilds them from the events (once the finding is "
+             "acknowledged, the nightly job rebuilds them itself before using them).\n"
+             if any(a["kind"] == "projection" for a in alarms) else "")
     return Message(
         key=f"integrity-alarm:{digest}", to=admin_recipients(),
         subject=f"[CSPR] INTEGRITY ALARM: {len(alarms)} unacknowledged verify finding(s)",
@@ -216,7 +284,7 @@ def alarm_message(alarms: list[dict[str, Any]]) -> Message:
               "\nInvestigate with 'cspr verify', then for each finding record\n"
               "  cspr --as admin record integrity-alarm-acknowledged --data "
               "'{\"position\": N, \"kind\": \"KIND\", \"action_taken\": \"...\"}'\n"
-              "(see docs/cron.md).\n"),
+              "(see docs/cron.md).\n" + views),
         case="ledger")
 
 

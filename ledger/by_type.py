@@ -26,7 +26,7 @@ def acknowledgements(conn: Connection, t: Table) -> dict[tuple[int, str], list[i
             if type(position) is not int:
                 continue  # the scan reports the column
             out.setdefault((int(data["position"]), str(data["kind"])), []).append(position)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue  # the scan reports a payload that does not decode
     return out
 
@@ -38,6 +38,6 @@ def claimed_sizes(conn: Connection, t: Table) -> set[int]:
                                  .where(t.c.event_type == "checkpoint-signed")):
         try:
             sizes.add(int(json.loads(blob(state))["data"]["size"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue  # reported by the scan
     return sizes

@@ -16,7 +16,9 @@ from ledger.canonical import NonCanonicalValueError, canonical_json
 
 
 def decode(state: bytes) -> Any:
-    return json.loads(state, parse_float=Decimal)
+    """Strictly UTF-8 (no byte-order mark, no UTF-16 guessing), as canonical JSON is;
+    NaN and Infinity, which JSON does not have, decode as non-canonical numbers."""
+    return json.loads(state.decode("utf-8"), parse_float=Decimal, parse_constant=Decimal)
 
 
 def is_canonical(state: bytes, value: Any) -> bool:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -62,3 +63,5 @@ class SignedStoredEvent(StoredEvent):
     leaf: bytes  # computed where it is signed, so nothing is hashed under the lock
     # A new case's wrapped data key, stored in the same transaction as this event.
     new_data_key: bytes | None = None
+    # Who signed it: the last event of a transaction signs the transaction's head with it.
+    signer: Any = field(default=None, compare=False, repr=False)

@@ -81,3 +81,54 @@ class KeyFileExposedError(CsprError):
         super().__init__(
             f"refusing to use {path}: its permissions ({mode:04o}) let other users read or "
             f"replace it; run 'chmod 600 {path}' (and 'chmod 700' on its folder)")
+
+
+class PassphraseRequiredError(InvalidInputError):
+    """A protected key, and no passphrase to open it (or none given for a new key)."""
+
+    def __init__(self, actor: str, how: str) -> None:
+        self.actor = actor
+        super().__init__(f"the private key of '{actor}' needs its passphrase: {how}")
+
+
+class WrongPassphraseError(InvalidInputError):
+    """Bad input (2), like any wrong value: whoever typed it can type the right one. What
+    was typed is never repeated."""
+
+    def __init__(self, actor: str, origin: str, hint: str = "") -> None:
+        self.actor = actor
+        super().__init__(
+            f"the passphrase from {origin} does not open the private key of '{actor}' "
+            f"(each key opens only with its own actor's passphrase){hint}")
+
+
+class WeakPassphraseError(InvalidInputError):
+    def __init__(self, origin: str, minimum: int) -> None:
+        super().__init__(f"the new passphrase from {origin} is too short: at least "
+                         f"{minimum} characters")
+
+
+class UnprotectedKeyError(CsprError):
+    """A person's key stored in clear is refused (exit 1, like a key file others can
+    read): nothing the caller typed is wrong, the file is unsafe, and the remedy is to
+    encrypt it, not to retype anything."""
+
+    def __init__(self, actor: str, path: str) -> None:
+        self.actor = actor
+        super().__init__(
+            f"refusing to use {path}: the private key of '{actor}' is stored in clear, so "
+            f"anyone who can read it can sign as '{actor}'; encrypt it with its owner's "
+            f"passphrase: 'cspr actor protect {actor}' (then consider 'cspr actor rotate "
+            f"{actor}' if the file may have been copied)")
+
+
+class UnsignedHeadError(CsprError):
+    """The head a write would extend carries no valid signed head: the ledger was changed
+    outside cspr (ledger.head_guard). Exit 1; nothing is appended."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(
+            f"the ledger's last write (position {position}) is not signed by its writer: "
+            "the ledger was changed outside cspr, and nothing is appended until an admin "
+            "has looked: run 'cspr verify', then acknowledge the finding "
+            "(cspr record integrity-alarm-acknowledged)")

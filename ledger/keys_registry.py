@@ -40,19 +40,27 @@ class KeyRegistry:
         if entry is None:
             self.problem(n, "unknown_key", f"signed by key {kid}, never registered")
             return
+        authorised = True
         if entry.actor != p["actor"]:
             self.problem(n, "key_actor", f"key {kid} belongs to another actor")
+            authorised = False
         if not entry.active:
             self.problem(n, "revoked_key", f"key {kid} was rotated or revoked before this")
+            authorised = False
         allowed = EVENT_TYPES[kind].roles if kind in EVENT_TYPES else frozenset()
         if not allowed & entry.roles:
             self.problem(n, "role", f"'{p['actor']}' may not record '{kind}'")
+            authorised = False
         if kind in ("actor-registered", "actor-key-rotated") \
                 and key_id(bytes.fromhex(data["public_key"])) != data["key_id"]:
             # Key ids are how events name their key: one not derived from the key could
             # pass an event signed by one key off as signed by another.
             self.problem(n, "key_id", "the registered key id is not the one derived "
                                       "from its public key")
+        if not authorised:
+            # An actor event without authority is reported, and changes nothing: else a
+            # key it registered would sign everything after it unreported.
+            return
         if kind == "actor-registered" and data["key_id"] not in self.keys:
             self.keys[data["key_id"]] = KeyEntry(
                 data["actor"], bytes.fromhex(data["public_key"]), frozenset(data["roles"]))

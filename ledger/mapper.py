@@ -95,6 +95,7 @@ class SigningMapper(Mapper):
             event_type=content["type"],
             leaf=leaf_hash_of(signed, signature),
             new_data_key=new_key,
+            signer=signer,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:

@@ -29,11 +29,20 @@ class Report:
     head_hash: str = GENESIS.hex()
     root_hash: str = ""
     size: int = 0  # the last position checked: the head of the snapshot read
+    # Which ledger was read, as the snapshot showed it (ledger.identity).
+    ledger_id: str = ""
+    origin: str = ""
     # Kept for the nightly job: the stored chain hash at ``size`` (where it may resume)
     # and every acknowledged finding, (position, kind) -> the acknowledgements' positions.
     stored_head: bytes = field(default=GENESIS, repr=False)
     acknowledgements: dict[tuple[int, str], list[int]] = field(default_factory=dict,
                                                                repr=False)
+
+    def apply_acknowledgements(self) -> None:
+        for p in self.problems:
+            # An acknowledgement recorded before the event at p existed cannot be about it.
+            p.acknowledged_at = next((a for a in self.acknowledgements.get(
+                (p.position, p.kind), ()) if a > p.position), None)
 
     @property
     def ok(self) -> bool:

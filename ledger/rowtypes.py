@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 from uuid import UUID
 
-from sqlalchemy import Table, select, type_coerce
+from sqlalchemy import Table, inspect, null, select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 
@@ -27,8 +27,12 @@ def raw(column: Any) -> Any:
 
 def raw_rows(conn: Connection, table: Table, columns: list[str],
              after_id: int = 0) -> Iterator[Any]:
-    """(id, *columns) of every row after ``after_id`` in notification order, unconverted."""
-    cols = [raw(table.c[name]) for name in columns]
+    """(id, *columns) of every row after ``after_id`` in notification order, unconverted.
+    A column the stored table lacks (a copy of a ledger made before it existed, opened
+    read-only so nothing adds it) reads as NULL."""
+    present = stored_columns(conn, table)
+    cols = [raw(table.c[name]) if name in present else null().label(name)
+            for name in columns]
     last = after_id
     while True:
         batch = conn.execute(select(table.c.id, *cols).where(table.c.id > last)
@@ -37,6 +41,10 @@ def raw_rows(conn: Connection, table: Table, columns: list[str],
             return
         yield from batch
         last = batch[-1][0]
+
+
+def stored_columns(conn: Connection, table: Table) -> set[str]:
+    return {c["name"] for c in inspect(conn).get_columns(table.name)}
 
 
 def blob(value: Any) -> bytes:
@@ -70,10 +78,12 @@ def typed(names: list[str], values: tuple[Any, ...]) -> tuple[dict[str, Any], li
             ok = type(value) is str
         elif name == "case_ref":
             ok = value is None or type(value) is str
-        elif name == "sealed":
+        elif name in ("sealed", "head_signature"):
             ok = value is None or isinstance(value, bytes | bytearray | memoryview)
         elif name in ("position", "originator_version"):
             ok = type(value) is int
+        elif name == "head_previous":
+            ok = value is None or type(value) is int
         else:  # originator_id
             out[name] = stream_id(value)
             ok = out[name] is not None

@@ -37,6 +37,12 @@ class SignedEventRecord(StoredEventRecord):
     actor = Column(String(64), nullable=False)
     key_id = Column(String(32), nullable=False)
     event_type = Column(String(64), nullable=False)
+    # Set on the last event of each write transaction only (ledger.heads): the writer's
+    # signature over (ledger id, position, chain hash) after linking.
+    head_signature = Column(LargeBinary(64), nullable=True)
+    # The position the previous transaction ended at, as the writer saw it: signed with
+    # the head, so a transaction end removed before it stays a finding (ledger.heads).
+    head_previous = Column(BIGINT, nullable=True)
 
     # Redeclared on purpose: the library copies __table_args__ only from the base class's
     # own __dict__, and without the unique (originator_id, originator_version) index

@@ -24,12 +24,13 @@ def _key(raw: bytes) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def hash_and_verify(batch: list[tuple]) -> tuple[list[bytes], list[int]]:
-    """For each (originator_id, version, topic, state, signature, public_key, position):
-    the event's leaf hash, in order, and the positions whose signature does not verify
-    (rows with no known key are reported elsewhere and only hashed here)."""
-    leaves, bad = [], []
-    for oid, version, topic, state, signature, public_key, position in batch:
+def hash_and_verify(batch: list[tuple]) -> tuple[list[bytes], list[int], list[int]]:
+    """For each (originator_id, version, topic, state, signature, public_key, position,
+    head_signature, head_message): the event's leaf hash, in order, the positions whose
+    signature does not verify and those whose signed head does not (rows with no known key
+    are reported elsewhere and only hashed here; most rows carry no head)."""
+    leaves, bad, bad_heads = [], [], []
+    for oid, version, topic, state, signature, public_key, position, head, message in batch:
         signed = signed_bytes(oid, version, topic, state)
         leaves.append(leaf_hash_of(signed, signature))
         if public_key is None:
@@ -38,7 +39,12 @@ def hash_and_verify(batch: list[tuple]) -> tuple[list[bytes], list[int]]:
             _key(public_key).verify(signature, signed)
         except (InvalidSignature, ValueError):
             bad.append(position)
-    return leaves, bad
+        if head is not None:
+            try:
+                _key(public_key).verify(head, message)
+            except (InvalidSignature, ValueError):
+                bad_heads.append(position)
+    return leaves, bad, bad_heads
 
 
 class Pipeline:
@@ -58,7 +64,7 @@ class Pipeline:
     def add(self, row: Any) -> None:
         item, chain_hash = self.v.inspect(row)
         self.items.append(item)
-        self.links.append((item[-1], chain_hash))
+        self.links.append((item[6], chain_hash))
         if len(self.items) >= BATCH:
             self.flush()
 
@@ -73,11 +79,15 @@ class Pipeline:
 
     def settle(self) -> None:
         work, links = self.inflight.popleft()
-        leaves, bad = work.result() if isinstance(work, Future) else work
+        leaves, bad, bad_heads = work.result() if isinstance(work, Future) else work
         for (position, chain_hash), leaf in zip(links, leaves):
             self.v.link(position, leaf, chain_hash)
         for position in bad:
             self.v.problem(position, "signature", "signature does not verify")
+        for position in bad_heads:
+            self.v.problem(position, "head_signature", "the transaction's signed head does "
+                           "not verify: an event before it was removed, added, moved or "
+                           "changed")
         if self.progress:
             self.progress(len(links))
 

@@ -29,14 +29,25 @@ PAGE = 2000
 def snapshot(engine: Engine) -> Iterator[Connection]:
     """A connection whose every read sees the database as of its first read."""
     with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")
+            # SQLite stores any bytes in a TEXT column; the driver's strict decoding would
+            # stop the read at the first that are not UTF-8. Decoded leniently, such a
+            # value differs from the signed payload's and is reported as a finding.
+            dbapi.text_factory = _lenient  # type: ignore[union-attr]
         else:
             conn.execution_options(isolation_level="REPEATABLE READ")
         try:
             yield conn
         finally:
             conn.rollback()  # read only: nothing to keep, and the snapshot is released
+            if conn.dialect.name == "sqlite":
+                dbapi.text_factory = str  # type: ignore[union-attr]
+
+
+def _lenient(value: bytes) -> str:
+    return value.decode("utf-8", "surrogateescape")
 
 
 def paged_rows(conn: Connection, table: Table, columns: list[str], after_id: int = 0,

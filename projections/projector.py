@@ -9,7 +9,8 @@ they touch, never with the history. Concurrent updaters serialise on the trackin
 Memory is bounded by a chunk of events, whatever the ledger's size and however long the
 cases' histories (issue 8, finding 7): the touched cases are paged and gathered into
 chunks by their number of events (projections.batches), and each chunk's facts are read,
-folded, written and dropped before the next.
+folded, written and dropped before the next (projections.fold, which the check of the
+read models, projections.check, runs too).
 
 A case that cannot be folded (a value stored by an older version, or a future bug) must
 not take the other cases down (issue 8, finding 2): its rows are removed, it is listed in
@@ -21,10 +22,7 @@ rebuild.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -35,14 +33,11 @@ from domain.errors import CsprError
 from ledger.app import LedgerApplication
 from projections import batches
 from projections import tables as T
-from projections.case_view import CaseView
-from projections.rows import case_rows
+from projections.fold import fold_chunk, store_chunk
 from projections.rule_sets import RuleSetHistory
-from projections.source import LedgerFact, fact_from_row
 
 NAME = "cases"
 SCHEMA = "schema"  # its tracking row holds the layout version of the tables
-HORIZON = date(9999, 12, 31)  # judge nothing by date: see projections.tables
 PAGE = 5000  # rows read at a time when finding the touched cases
 
 
@@ -179,77 +174,8 @@ class Projector:
     def _project(self, conn: Connection, refs: list[str], head: int,
                  history: RuleSetHistory, clear: bool) -> int:
         """Fold and write one chunk of cases; returns how many got rows."""
-        t = self.app.events_table
-        facts: dict[str, list[LedgerFact]] = defaultdict(list)
-        q = (select(t.c.case_ref, t.c.position, t.c.state)
-             .where(t.c.case_ref.in_(refs), t.c.position <= head).order_by(t.c.position))
-        failures: dict[str, str] = {}
-        for ref, position, state in conn.execute(q):
-            if ref in failures:
-                continue
-            try:
-                facts[ref].append(fact_from_row(position, bytes(state)))
-            except Exception as e:  # a payload this version cannot read
-                failures[ref] = type(e).__name__
+        chunk = fold_chunk(conn, self.app.events_table, refs, head, history, self.calendar)
         if clear:
             for table in T.PER_CASE:
                 conn.execute(delete(table).where(table.c.case_ref.in_(refs)))
-        rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-        folded = []
-        for ref in refs:
-            case_facts = facts.get(ref, [])
-            if ref in failures or not any(f.type == "incident-referred" for f in case_facts):
-                continue
-            try:
-                view = CaseView.fold(ref, case_facts, history.for_case(case_facts),
-                                     self.calendar, HORIZON)
-                for table, values in case_rows(view):
-                    rows[table].extend(values)
-                folded.append(ref)
-            except Exception as e:
-                # Any error at all: one case's unforeseen value must not stop the others.
-                # Only the error's kind is kept: its message may quote a stored value.
-                failures[ref] = type(e).__name__
-                for values in rows.values():
-                    values[:] = [v for v in values if v["case_ref"] != ref]
-        written = self._write(conn, rows, folded, failures)
-        if failures:
-            conn.execute(insert(T.failed), [{"case_ref": ref, "error": kind[:80]}
-                                            for ref, kind in sorted(failures.items())])
-        return written
-
-    def _write(self, conn: Connection, rows: dict[Any, list[dict[str, Any]]],
-               folded: list[str], failures: dict[str, str]) -> int:
-        # The chunk in one savepoint; if the database refuses a row (a legacy value over
-        # a column's limit on PostgreSQL, say), case by case, so only that case is lost.
-        try:
-            with conn.begin_nested():
-                for table, values in rows.items():
-                    if values:
-                        conn.execute(insert(table), values)
-            return len(folded)
-        except DBAPIError:
-            pass
-        written = 0
-        for ref in folded:
-            try:
-                with conn.begin_nested():
-                    for table, values in rows.items():
-                        # A legacy NUL or lone surrogate in a text (PostgreSQL refuses
-                        # both) is shown replaced; the ledger keeps the true value.
-                        mine = [_displayable(v) for v in values if v["case_ref"] == ref]
-                        if mine:
-                            conn.execute(insert(table), mine)
-                written += 1
-            except DBAPIError as e:
-                failures[ref] = type(e.orig).__name__ if e.orig is not None else "DBAPIError"
-        return written
-
-
-def _displayable(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for k, v in row.items():
-        if isinstance(v, str):
-            v = v.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
-        out[k] = v
-    return out
+        return store_chunk(conn, chunk)

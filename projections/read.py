@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import select
 
@@ -82,8 +82,14 @@ def decision_trail(app: LedgerApplication, case: str) -> list[dict[str, Any]]:
     with app.engine.connect() as conn:
         rows = conn.execute(select(T.decisions).where(c.case_ref == case)
                             .order_by(c.position)).mappings()
-        return [{**dict(r), "case": r["case_ref"], "outcome": json.loads(r["outcome"]),
-                 "decided_by": json.loads(r["decided_by"])} for r in rows]
+        return [trail_row(r) for r in rows]
+
+
+def trail_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A decision-trail row as shown, from a row of ``proj_decisions`` or one derived the
+    same way (projections.rows)."""
+    return {**dict(r), "case": r["case_ref"], "outcome": json.loads(r["outcome"]),
+            "decided_by": json.loads(r["decided_by"])}
 
 
 def chronology_rows(app: LedgerApplication, case: str) -> list[dict[str, Any]]:
@@ -91,5 +97,8 @@ def chronology_rows(app: LedgerApplication, case: str) -> list[dict[str, Any]]:
     with app.engine.connect() as conn:
         rows = conn.execute(select(T.chronology).where(c.case_ref == case)
                             .order_by(c.event_at, c.position)).mappings()
-        return [{**dict(r), "personal_fields": json.loads(r["personal_fields"])}
-                for r in rows]
+        return [chronology_row(r) for r in rows]
+
+
+def chronology_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {**dict(r), "personal_fields": json.loads(r["personal_fields"])}

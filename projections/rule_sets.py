@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
+from sqlalchemy.engine import Connection
+
 from domain.rulesets import DEFAULT_RULE_SET, RuleSet, get_rule_set
 from ledger.app import LedgerApplication
 from projections.source import LedgerFact, ledger_facts
@@ -21,11 +23,13 @@ class RuleSetHistory:
     entries: tuple[tuple[date, str], ...]
 
     @classmethod
-    def load(cls, app: LedgerApplication) -> "RuleSetHistory":
+    def load(cls, app: LedgerApplication, upto: int | None = None,
+             conn: Connection | None = None) -> "RuleSetHistory":
+        """The rule sets adopted up to position ``upto`` (all of them by default)."""
         entries = [(date.min, f.data["rule_set"])
-                   for f in ledger_facts(app, "ledger-initialised")]
+                   for f in ledger_facts(app, "ledger-initialised", upto, conn)]
         entries += sorted((date.fromisoformat(f.data["effective_from"]), f.data["rule_set"])
-                          for f in ledger_facts(app, "rule-set-adopted"))
+                          for f in ledger_facts(app, "rule-set-adopted", upto, conn))
         return cls(tuple(entries or [(date.min, DEFAULT_RULE_SET)]))
 
     def for_case(self, facts: Sequence[LedgerFact]) -> RuleSet:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from domain.procedure import occurred_on
 from domain.calendar import london_date
@@ -46,7 +47,10 @@ class LedgerFact:
 
 
 def fact_from_row(position: int, state: bytes) -> LedgerFact:
-    p = json.loads(state)
+    return fact_from_payload(position, json.loads(state))
+
+
+def fact_from_payload(position: int, p: dict[str, Any]) -> LedgerFact:
     return LedgerFact(position, p["type"], p["case"], p["data"], p["occurred_at"],
                       parse_instant(p["recorded_at"]), p["actor"], p["key_id"],
                       tuple(p.get("personal", {}).get("fields", ())))
@@ -63,8 +67,15 @@ def case_facts(app: LedgerApplication, case: str,
         return [fact_from_row(pos, bytes(state)) for pos, state in conn.execute(q)]
 
 
-def ledger_facts(app: LedgerApplication, event_type: str) -> list[LedgerFact]:
+def ledger_facts(app: LedgerApplication, event_type: str, upto: int | None = None,
+                 conn: Connection | None = None) -> list[LedgerFact]:
+    """The events of one type (up to position ``upto``), read on ``conn`` if given (a
+    snapshot) or on a connection of their own."""
     t = app.events_table
     q = select(t.c.position, t.c.state).where(t.c.event_type == event_type).order_by(t.c.id)
-    with app.engine.connect() as conn:
+    if upto is not None:
+        q = q.where(t.c.position <= upto)
+    if conn is not None:
         return [fact_from_row(pos, bytes(state)) for pos, state in conn.execute(q)]
+    with app.engine.connect() as own:
+        return [fact_from_row(pos, bytes(state)) for pos, state in own.execute(q)]

@@ -1,14 +1,15 @@
 """Setting up a ledger and managing who may sign: init, add, rotate, revoke, list.
 
 Only ``admin`` manages actors, and every change is itself a signed event. Private keys are
-written under ``<home>/keys/`` (0600, optionally passphrase-protected) and never enter
-the database; the database holds the public keys, registered by those events.
+written under ``<home>/keys/`` (0600), each person's sealed under their own passphrase
+(``service.passphrases`` says where it comes from), and never enter the database; the
+database holds the public keys, registered by those events. Every passphrase is settled
+before anything is written, so a refused one leaves no file behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -25,7 +26,8 @@ from ledger.errors import (
     LedgerAlreadyInitialisedError,
     UnknownActorError,
 )
-from ledger.signing import Signer, key_path, load_signer, write_private_key
+from ledger.signing import Signer, key_path, write_private_key
+from service import passphrases
 from service.home import Home
 from service.writer import Receipt, Writer, make_intent
 
@@ -41,13 +43,17 @@ class AdminNotRevocableError(RuleViolationError):
         super().__init__("'admin' cannot be revoked; rotate its key instead")
 
 
-def passphrase_from_env() -> bytes | None:
-    value = os.environ.get("CSPR_KEY_PASSPHRASE")
-    return value.encode() if value else None
-
-
 def load_actor_signer(home: Home, actor: str) -> Signer:
-    return load_signer(home.keys, actor, passphrase_from_env())
+    """``actor``'s own key, opened with ``actor``'s passphrase, or refused."""
+    return passphrases.open_signer(home.keys, actor)
+
+
+def new_passphrase(actor: str, given: bytes | None) -> bytes | None:
+    """The passphrase a new key of ``actor`` is sealed under: the one given (typed after
+    ``--passphrase``), or found by the rule in service.passphrases."""
+    if given:
+        return passphrases.checked(given, "--passphrase")
+    return passphrases.current().to_set(actor)
 
 
 def _registration(signer: Signer, roles: list[str], by: str, now: datetime) -> Intent:
@@ -58,9 +64,13 @@ def _registration(signer: Signer, roles: list[str], by: str, now: datetime) -> I
 
 
 def init_ledger(home: Home, partnership: str, rule_set: str = "wt2018-local",
-                clock: Clock = _utcnow) -> list[Receipt]:
+                clock: Clock = _utcnow, passphrase: bytes | None = None) -> list[Receipt]:
+    """``passphrase`` seals the admin key (else the rule in service.passphrases); the
+    system key stays in clear for cron unless CSPR_KEY_PASSPHRASE_SYSTEM is set."""
     if (home.keys / "master.key").exists():
         raise LedgerAlreadyInitialisedError()
+    sealing = {"admin": new_passphrase("admin", passphrase),
+               "system": new_passphrase("system", None)}
     app = home.open(must_exist=False)  # creates the home 0700, the database 0600
     if app.size() > 0:
         raise LedgerAlreadyInitialisedError()
@@ -77,7 +87,7 @@ def init_ledger(home: Home, partnership: str, rule_set: str = "wt2018-local",
     try:
         for signer in (admin, system):
             written.append(key_path(home.keys, signer.actor))
-            write_private_key(written[-1], signer)
+            write_private_key(written[-1], signer, sealing[signer.actor])
         # The first registration is admin's own: nobody exists yet to authorise it, and
         # its key is what every later actor event is checked against.
         return Writer(app, clock).append(intents, {"admin": admin}, bootstrap=True)
@@ -92,13 +102,14 @@ def init_ledger(home: Home, partnership: str, rule_set: str = "wt2018-local",
 def add_actor(app: LedgerApplication, home: Home, name: str, roles: list[str],
               passphrase: bytes | None = None, clock: Clock = _utcnow,
               by: str = "admin") -> Receipt:
-    """``by`` signs the registration; the writer refuses anyone without the admin role."""
+    """``by`` signs the registration; the writer refuses anyone without the admin role.
+    The new key is sealed under ``passphrase`` (else NAME's, by the rule)."""
     admin = load_actor_signer(home, by)
     if app.load(Actor, name) is not None or key_path(home.keys, name).exists():
         raise ActorExistsError(name)
     signer = Signer.generate(name)
     intent = _registration(signer, roles, by, clock())
-    write_private_key(key_path(home.keys, name), signer, passphrase)
+    write_private_key(key_path(home.keys, name), signer, new_passphrase(name, passphrase))
     try:
         return Writer(app, clock).append([intent], {by: admin})[0]
     except BaseException:
@@ -117,8 +128,9 @@ def rotate_actor(app: LedgerApplication, home: Home, name: str,
     intent = make_intent("actor-key-rotated", None, {
         "actor": name, "public_key": new.public_key_raw.hex(), "key_id": new.key_id,
     }, None, by, clock())
+    sealing = new_passphrase(name, passphrase)
     staged = home.keys / f"{name}.pem.new"
-    write_private_key(staged, new, passphrase)
+    write_private_key(staged, new, sealing)
     signers = {by: admin}
     try:
         receipt = Writer(app, clock).append([intent], signers)[0]

@@ -1,5 +1,9 @@
 """``cspr demo``: a made-up partnership's ledger over the past year, then the nightly job
-run over that year as cron would have run it, and what it found."""
+run over that year as cron would have run it, and what it found.
+
+It runs unattended, so its made-up actors' keys are sealed under one made-up passphrase,
+printed for whoever wants to record as them afterwards. A real ledger gives each person
+their own (service.passphrases)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from domain.calendar import london_date
 from jobs.nightly import NightlyResult, run_nightly
 from service import actors
 from service.actors import load_actor_signer
+from service.passphrases import SHARED, Passphrases, using
 from service.calendar_england import england_calendar
 from service.demo_cases import DEMO_CASES
 from service.home import Home
@@ -18,6 +23,8 @@ from service.writer import Writer, make_intent
 
 DEMO_ACTORS = {"bu1": ["business_unit"], "p1": ["partner"], "scrut": ["scrutineer"],
                "ldc": ["ld_chair"], "rev": ["reviewer"], "ag1": ["agency"]}
+# Made up and printed: it protects only made-up keys in a demo home.
+DEMO_PASSPHRASE = "demo-only-not-a-secret"
 _OFFSET = re.compile(r"@(-?\d+)")
 
 
@@ -40,7 +47,15 @@ def run_demo(home: Home, echo: Callable[[str], None],
              now: datetime | None = None) -> list[NightlyResult]:
     """Replay a year as it would have happened: each event recorded on the day it
     occurred, and the nightly job run every Monday at 01:30 (and last night)."""
-    now = now or datetime.now(timezone.utc)
+    with using(Passphrases({SHARED: DEMO_PASSPHRASE})):
+        results = _replay(home, echo, now or datetime.now(timezone.utc))
+    echo(f"demo keys (admin, {', '.join(DEMO_ACTORS)}) are sealed under the made-up "
+         f"passphrase '{DEMO_PASSPHRASE}': to record as one of them, "
+         f"export {SHARED}={DEMO_PASSPHRASE}")
+    return results
+
+
+def _replay(home: Home, echo: Callable[[str], None], now: datetime) -> list[NightlyResult]:
     today = london_date(now)
     start = today - timedelta(days=365)
     actors.init_ledger(home, "Demoshire Safeguarding Children Partnership",

@@ -3,7 +3,11 @@ decision trail, the chronology, deadlines and actions.
 
 Answers about "now" come from the read models, brought up to date first; answers about
 the past (an instant of recording, or a date before today) are replayed by folding the
-events the ledger held then, so they never depend on what was recorded later.
+events the ledger held then, so they never depend on what was recorded later. The evidence
+views (the decision trail, the chronology) never read a read model: anyone with database
+access can edit one, so they are derived from the signed events, and each event they quote
+is checked against its signature first (projections.signed). ``cspr verify --projections``
+proves the read models themselves.
 """
 
 from __future__ import annotations
@@ -11,19 +15,25 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timezone
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table
 
 from domain.calendar import WorkingDayCalendar, london_date
 from domain.errors import CsprError, InvalidFieldError, UnknownCaseError
 from ledger.app import LedgerApplication
 from ledger.mapper import format_instant
 from projections import read
+from projections import tables as T
 from projections.actions import action_rows
-from projections.case_view import CaseView, clock_row
+from projections.case_view import DECISIONS, CaseView, clock_row
 from projections.diff import case_diff
+from projections.fold import HORIZON
 from projections.projector import Projector, UnreadableCasesError
+from projections.rows import case_rows
 from projections.rule_sets import RuleSetHistory
+from projections.signed import signed_case_facts
 from projections.source import LedgerFact, case_facts
 from service.calendar_england import england_calendar
 
@@ -150,8 +160,9 @@ class Queries:
         return rows
 
     def history(self, case: str) -> list[dict[str, Any]]:
-        self._cases(case)
-        return read.decision_trail(self.app, case)
+        """The decision trail, from the signed events (each decision shown proved)."""
+        return [read.trail_row(r) for r in self._signed_rows(
+            case, T.decisions, lambda f: f.type in DECISIONS)]
 
     def diff(self, case: str, since: datetime, until: datetime) -> dict[str, Any]:
         try:
@@ -161,5 +172,25 @@ class Queries:
         return case_diff(before, self.view(case, as_of_instant=until))
 
     def chronology(self, case: str) -> list[dict[str, Any]]:
-        self._cases(case)
-        return read.chronology_rows(self.app, case)
+        """The chronology, from the signed events (each entry shown proved)."""
+        rows = self._signed_rows(case, T.chronology,
+                                 lambda f: f.type == "chronology-entry-added")
+        return [read.chronology_row(r) for r in sorted(
+            rows, key=lambda r: (r["event_at"], r["position"]))]
+
+    def _signed_rows(self, case: str, table: Table,
+                     shown: Callable[[LedgerFact], bool]) -> list[dict[str, Any]]:
+        """The rows ``table`` would hold for ``case``, derived from its signed events as
+        the projector derives them, never read from the table (anyone with database
+        access can edit it). A case the projector could not fold is refused as it is."""
+        facts = signed_case_facts(self.app, case, shown)
+        if not any(f.type == "incident-referred" for f in facts):
+            raise UnknownCaseError(case)
+        try:
+            rule_set = RuleSetHistory.load(self.app).for_case(facts)
+            view = CaseView.fold(case, facts, rule_set, self.calendar, HORIZON)
+            return dict(case_rows(view))[table]
+        except CsprError:
+            raise
+        except Exception:  # as in the projector: one case's stored value, not a crash
+            raise UnreadableCasesError([case]) from None

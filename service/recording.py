@@ -7,6 +7,7 @@ import json
 import re
 import tempfile
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import IO, Any, Callable, Iterable, Iterator
 
@@ -105,7 +106,8 @@ def record_event(app: LedgerApplication, home: Home, actor: str, type_name: str,
     intent = make_intent(type_name, case, data, occurred_at, actor, clock())
     check_position(app, intent)
     signer = load_actor_signer(home, actor)
-    return Writer(app, clock).append([intent], {actor: signer})[0]
+    receipts = Writer(app, clock).append([intent], {actor: signer})
+    return replace(receipts[0], head=receipts[-1].head)  # the transaction's signed head
 
 
 IMPORT_FIELDS = ("type", "case", "data", "occurred_at", "as")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import AbstractSet as Set, Any, Callable, Iterable
 
@@ -32,6 +32,7 @@ from ledger.errors import (
     RoleNotAllowedError,
     UnknownActorError,
 )
+from ledger.heads import Head
 from ledger.mapper import format_instant
 from ledger.signing import Signer
 
@@ -54,10 +55,16 @@ class Receipt:
     type: str
     position: int
     hash: str
+    # On the last receipt of a write transaction: its signed head, which the recorder keeps
+    # as proof that the ledger held this much (``cspr verify --receipt``).
+    head: Head | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"case": self.case, "type": self.type, "position": self.position,
-                "hash": self.hash}
+        out = {"case": self.case, "type": self.type, "position": self.position,
+               "hash": self.hash}
+        if self.head is not None:
+            out["receipt"] = self.head.as_json()
+        return out
 
 
 def _bad_occurred_at(problem: str) -> InvalidFieldError:
@@ -265,9 +272,16 @@ class Writer:
         with self.app.engine.connect() as conn:
             for i in range(0, len(ids), 2000):
                 rows += conn.execute(
-                    select(t.c.case_ref, t.c.event_type, t.c.position, t.c.chain_hash)
+                    select(t.c.case_ref, t.c.event_type, t.c.position, t.c.chain_hash,
+                           t.c.head_signature, t.c.actor, t.c.key_id, t.c.head_previous)
                     .where(t.c.id.in_(ids[i:i + 2000])).order_by(t.c.id)
                 ).all()
         if len(rows) != len(ids):
             raise WriteNotConfirmedError()
-        return [Receipt(r[0], r[1], r[2], bytes(r[3]).hex()) for r in rows]
+        receipts = [Receipt(r[0], r[1], r[2], bytes(r[3]).hex()) for r in rows]
+        last = rows[-1] if rows else None
+        if last is not None and last[4] is not None:
+            receipts[-1] = replace(receipts[-1], head=Head(
+                self.app.ledger_id(), last[2], bytes(last[3]).hex(), last[7], last[5],
+                last[6], bytes(last[4]).hex()))
+        return receipts

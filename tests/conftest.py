@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledger import keyfile
 from ledger.app import normalise_url
 from service.home import Home
 
@@ -40,6 +41,26 @@ def _no_postgres(why: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"PostgreSQL is required under CI=true: {why}")
     pytest.skip(f"PostgreSQL tests skipped: {why} (set {PG_ENV} to run them)")
+
+
+# Every made-up key in the suite is sealed under this made-up passphrase, unless a test
+# gives one of its own; set in the environment, so CLI subprocesses inherit it.
+TEST_PASSPHRASE = "made-up test passphrase"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def key_passphrase() -> Iterator[str]:
+    # Session-wide, so module-scoped ledgers (tests/cli/test_rules.py) get it too; a
+    # test's own monkeypatch of these variables is undone back to this.
+    with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith("CSPR_KEY_PASSPHRASE")
+                     or n == "CSPR_NEW_KEY_PASSPHRASE"]:
+            mp.delenv(name)  # a developer's own must not leak into a test
+        mp.setenv("CSPR_KEY_PASSPHRASE", TEST_PASSPHRASE)
+        # A cheaper guess cost for keys sealed inside the test process (the files record
+        # it, so they still open anywhere); test_key_protection checks the real one.
+        mp.setattr(keyfile, "SCRYPT_N", 2 ** 10)
+        yield TEST_PASSPHRASE
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +13,7 @@ from cli.main import cli
 from ledger.app import LedgerApplication
 from service import actors
 from service.home import Home
+from service.passphrases import variable
 from service.recording import record_event
 from service.writer import Receipt
 
@@ -40,6 +43,20 @@ REFERRAL: dict[str, Any] = {
 }
 
 
+
+
+def two_signer_lines(case: str) -> str:
+    """An import file's text whose lines are signed by two people: bu1, then p1."""
+    lines = [{"type": "incident-referred", "case": case, "occurred_at": "2025-12-18",
+              "data": REFERRAL, "as": "bu1"},
+             {"type": "reported-to-partners", "case": case, "occurred_at": "2025-12-19",
+              "data": {"on": "2025-12-19"}, "as": "bu1"},
+             {"type": "threshold-decided", "case": case, "occurred_at": "2025-12-20",
+              "data": {"meets_threshold": True, "rationale": "made-up",
+                       "decided_by": ["LA", "ICB", "Police"]}, "as": "p1"}]
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
 @dataclass
 class Ledger:
     home: Home
@@ -63,6 +80,27 @@ def make_ledger(home: Home, with_actors: bool = True) -> Ledger:
         for name, roles in ACTORS.items():
             actors.add_actor(app, home, name, roles)
     return Ledger(home, app)
+
+
+def make_ledger_of_people(home: Home, monkeypatch: Any) -> tuple[Ledger, dict[str, str]]:
+    """A ledger whose admin and made-up actors each have their own made-up passphrase,
+    given while it is made; afterwards no passphrase is set at all."""
+    own = {a: f"{a}'s own made-up passphrase" for a in ["admin", *ACTORS]}
+    monkeypatch.delenv("CSPR_KEY_PASSPHRASE")
+    for actor, secret in own.items():
+        monkeypatch.setenv(variable(actor), secret)
+    lg = make_ledger(home)
+    for actor in own:
+        monkeypatch.delenv(variable(actor))
+    return lg, own
+
+
+def cspr_argv(home: Home, *args: str) -> list[str]:
+    """The command line of a real `cspr` process (for subprocess and terminal tests)."""
+    base = [sys.executable, "-m", "cli.main", "--home", str(home.root)]
+    if home.db_url:
+        base += ["--db", home.db_url]
+    return [*base, *args]
 
 
 def run_cli(home: Home, *args: str, input: str | None = None) -> Result:

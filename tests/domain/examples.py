@@ -195,4 +195,8 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
     "rule-set-adopted": {"rule_set": "wt2023", "effective_from": "2026-04-01"},
     "integrity-alarm-acknowledged": {"position": 7, "kind": "chain",
                                      "action_taken": "Made-up: restored from backup."},
+    "checkpoint-cosigned": {"size": 42, "root_hash": _HASH_A,
+                            "witness": "witness.example/made-up",
+                            "witness_key_hash": "0123abcd", "cosignature": "A" * 102 + "==",
+                            "timestamp": 1767225600},
 }

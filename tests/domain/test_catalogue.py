@@ -45,7 +45,11 @@ except ImportError:  # tests/domain is not a package: pytest put this directory 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "EVENTS.md"
 
 # Implied by the spec (CLI.md `cspr init --rule-set`, PROCEDURE.md rule sets) but not listed.
-EXTRA_TYPES = ("ledger-initialised", "rule-set-adopted", "integrity-alarm-acknowledged")
+# The types EVENTS.md lacks, and who may record each: admin's acts, and a witness's
+# cosignature, which the system (or an admin) records back (issue 9).
+EXTRA_TYPES = {"ledger-initialised": {"admin"}, "rule-set-adopted": {"admin"},
+               "integrity-alarm-acknowledged": {"admin"},
+               "checkpoint-cosigned": {"system", "admin"}}
 
 # Written out independently of the catalogue so that a wrong stream fails here.
 EXPECTED_STREAMS = {
@@ -70,7 +74,7 @@ EXPECTED_STREAMS = {
     },
     "actor": {"actor-registered", "actor-key-rotated", "actor-revoked"},
     "ledger": {"ledger-initialised", "rule-set-adopted", "checkpoint-signed",
-               "integrity-alarm-acknowledged"},
+               "integrity-alarm-acknowledged", "checkpoint-cosigned"},
 }
 
 
@@ -170,9 +174,9 @@ def test_roles_and_sections_match_the_spec():
             assert row["section"] == t.section or row["section"].startswith(t.section + " ("), name
 
 
-def test_the_extras_sit_with_the_ledgers_own_events_and_are_admin_only():
-    for name in EXTRA_TYPES:
-        assert EVENT_TYPES[name].roles == {"admin"}
+def test_the_extras_sit_with_the_ledgers_own_events_with_their_roles():
+    for name, roles in EXTRA_TYPES.items():
+        assert EVENT_TYPES[name].roles == roles
         assert EVENT_TYPES[name].section == EVENT_TYPES["checkpoint-signed"].section
 
 
@@ -226,7 +230,10 @@ def test_the_ledgers_own_types_have_the_briefed_fields():
         "actor-key-rotated": {"actor": "text", "public_key": "text", "key_id": "text"},
         "actor-revoked": {"actor": "text", "reason": "text"},
         "checkpoint-signed": {"size": "int", "root_hash": "text", "head_hash": "text",
-                              "frontier": "list"},
+                              "frontier": "list", "note_signature": "text"},
+        "checkpoint-cosigned": {"size": "int", "root_hash": "text", "witness": "text",
+                                "witness_key_hash": "text", "cosignature": "text",
+                                "timestamp": "int"},
         "ledger-initialised": {"partnership": "text", "rule_set": "enum"},
         "rule-set-adopted": {"rule_set": "enum", "effective_from": "date"},
     }

@@ -12,9 +12,10 @@ import pytest
 from domain.procedure import Intent, Procedure
 from domain.streams import Actor
 from ledger.errors import KeyMismatchError, RevokedActorError
-from ledger.signing import Signer, key_path, load_signer
+from ledger.signing import Signer, key_path
 from ledger.verify import verify_ledger
 from service import actors
+from service.actors import load_actor_signer
 from service.recording import record_event
 from tests.helpers import REFERRAL, make_ledger
 
@@ -29,7 +30,7 @@ def _bypass(lg, signer: Signer, type_name: str, case: str, data: dict) -> None:
 
 def test_rotation_keeps_old_events_valid_and_retires_the_old_key(home):
     lg = make_ledger(home)
-    old = load_signer(home.keys, "bu1")
+    old = load_actor_signer(home, "bu1")
     lg.record("bu1", "incident-referred", "K-1", REFERRAL, "2025-12-18")
     actors.rotate_actor(lg.app, home, "bu1")
     assert key_path(home.keys, "bu1", old.key_id).exists()  # the retired key is kept
@@ -59,7 +60,7 @@ def test_revoked_actor_is_refused_and_flagged(home):
     assert refused.exit_code == 1 and "revoked" in refused.stderr
     with pytest.raises(RevokedActorError):
         record_event(lg.app, home, "bu1", "reported-to-partners", "K-2", {"on": "2025-12-19"})
-    _bypass(lg, load_signer(home.keys, "bu1"), "reported-to-partners", "K-2",
+    _bypass(lg, load_actor_signer(home, "bu1"), "reported-to-partners", "K-2",
             {"on": "2025-12-19"})
     report = verify_ledger(lg.app)
     assert {p.kind for p in report.problems} == {"revoked_key"}
@@ -68,29 +69,30 @@ def test_revoked_actor_is_refused_and_flagged(home):
 def test_a_wrong_role_found_in_the_database_is_reported(home):
     lg = make_ledger(home)
     lg.record("bu1", "incident-referred", "K-3", REFERRAL, "2025-12-18")
-    _bypass(lg, load_signer(home.keys, "bu1"), "threshold-decided", "K-3",
+    _bypass(lg, load_actor_signer(home, "bu1"), "threshold-decided", "K-3",
             {"meets_threshold": True, "rationale": "made-up", "decided_by": ["A"]})
     report = verify_ledger(lg.app)
     assert {p.kind for p in report.problems} == {"role"}
     assert report.problems[0].position == lg.app.size()
 
 
-def test_passphrase_protected_key(home, monkeypatch):
+def test_a_passphrase_typed_after_the_flag_seals_the_new_key(home, monkeypatch):
     lg = make_ledger(home, with_actors=False)
     result = lg.cli("actor", "add", "guarded", "--role", "business_unit", "--passphrase",
                     input="made-up secret\nmade-up secret\n")
     assert result.exit_code == 0, result.output
+    assert "made-up secret" not in result.output  # hidden as typed
     assert oct(os.stat(key_path(home.keys, "guarded")).st_mode & 0o777) == "0o600"
+    assert b"CSPR SEALED ED25519 KEY" in key_path(home.keys, "guarded").read_bytes()
     monkeypatch.delenv("CSPR_KEY_PASSPHRASE", raising=False)
     args = ("--as", "guarded", "record", "incident-referred", "--case", "K-4", "--data",
             json.dumps(REFERRAL), "--occurred-at", "2025-12-18")
     locked = lg.cli(*args)
-    assert locked.exit_code == 2 and "CSPR_KEY_PASSPHRASE" in locked.stderr
+    assert locked.exit_code == 2 and "CSPR_KEY_PASSPHRASE_GUARDED" in locked.stderr
     monkeypatch.setenv("CSPR_KEY_PASSPHRASE", "wrong")
     assert lg.cli(*args).exit_code == 2
-    monkeypatch.setenv("CSPR_KEY_PASSPHRASE", "made-up secret")
+    monkeypatch.setenv("CSPR_KEY_PASSPHRASE_GUARDED", "made-up secret")
     assert lg.cli(*args).exit_code == 0
-    assert b"ENCRYPTED PRIVATE KEY" in key_path(home.keys, "guarded").read_bytes()
 
 
 def test_only_admin_may_manage_actors_and_admin_cannot_be_revoked(home):
