@@ -26,11 +26,11 @@ from typing import Any, Sequence
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from ledger.by_type import ACK_TYPE
 from ledger.errors import UnsignedHeadError
 from ledger.heads import head_message
 from ledger.signing import verify_signature
 
-ACK_TYPE = "integrity-alarm-acknowledged"
 _KEY_EVENTS = ("actor-registered", "actor-key-rotated")
 
 

@@ -27,7 +27,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import bindparam, event, insert, inspect, select, text, update
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -100,12 +100,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         table = self.events_record_cls.__table__
         add_extra_indexes(table)
         # Built once: constructing statements per append cost more than executing them.
-        h = head_table.c
-        self._take_head = (update(head_table).where(h.id == 1).values(position=h.position)
-                           .returning(h.position, h.chain_hash))
         self._insert = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        self._move_head = update(head_table).where(h.id == 1).values(
-            position=bindparam("new_position"), chain_hash=bindparam("new_hash"))
         self._first_hash = select(table.c.chain_hash).where(table.c.position == 1)
         # The head's two statements as plain SQL: compiling them (SQLAlchemy's cost per
         # execution) was a tenth of a single signed append.
@@ -144,7 +139,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         """Take the locks an append takes, in the same order, at the start of a long
         transaction: its reads then see the latest head and no writer can slip in."""
         SQLAlchemyApplicationRecorder._lock_table(self, session)
-        session.execute(self._take_head).one()
+        session.connection().exec_driver_sql(self._take_sql).one()
 
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
