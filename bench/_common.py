@@ -127,6 +127,17 @@ def wait_measured(proc: "subprocess.Popen[bytes]", t0: float, timeout: float | N
     proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait4 again
     return timed_out, wall, usage
 
+
+def run_measured(argv: list[str], out: Path) -> dict[str, Any]:
+    """Run a command from the repository root, its output to ``out``: exit code, wall
+    seconds and its own peak memory."""
+    t0 = time.perf_counter()
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.PIPE, cwd=ROOT)
+        _, wall, usage = wait_measured(proc, t0, None)
+    return {"exit": proc.returncode, "seconds": round(wall, 2),
+            "maxrss_mb": round(usage.ru_maxrss / 1024, 1)}
+
 def finish(run: Callable[[Any, "Progress"], dict[str, Any]], args: Any,
            render: Callable[[dict[str, Any]], str]) -> int:
     """Run a bench, time it, and print its table (or JSON with --json)."""

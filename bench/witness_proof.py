@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,23 +35,16 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, str(_ROOT))
 
 from bench._common import (  # noqa: E402
-    OUT, copy_home, finish, machine, table, verdict, wait_measured, warn_if_loaded)
+    OUT, copy_home, finish, machine, run_measured, table, verdict, warn_if_loaded)
 from bench.build_ledger import add_ledger_options, ensure_ledger  # noqa: E402
 from service.evidence import create_checkpoint  # noqa: E402
 from service.home import Home  # noqa: E402
 from service.witnessing import add_checkpoint_request, system_vkeys  # noqa: E402
 
-MB = 1024 * 1024
 
 
 def _run(args: list[str], out: Path) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    with open(out, "wb") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", *args], stdout=f,
-                                stderr=subprocess.PIPE, cwd=_ROOT)
-        _, wall, usage = wait_measured(proc, t0, None)
-    return {"exit": proc.returncode, "seconds": round(wall, 2),
-            "maxrss_mb": round(usage.ru_maxrss * 1024 / MB, 1)}
+    return run_measured([sys.executable, "-m", "cli.main", *args], out)
 
 
 def run(args: Any, progress: Any) -> dict[str, Any]:

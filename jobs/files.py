@@ -8,19 +8,10 @@ atomic within a folder.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from ledger.files import write_atomically
 
 
 def replace_file(path: Path, content: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    os.replace(tmp, path)
+    write_atomically(path, content.encode("utf-8"))

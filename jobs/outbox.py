@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from domain.errors import CsprError, InvalidInputError
+from ledger.files import fsync_dir
 
 # CRLF line ends (RFC 5322) and 7-bit bodies, so no relay needs 8BITMIME. Lines may run to
 # RFC 5322's hard limit of 998 so a long key stays readable in its header instead of being
@@ -220,7 +221,7 @@ class Outbox:
             return False
         finally:
             os.unlink(tmp)
-        self._sync_dir()
+        fsync_dir(self.root)
         return True
 
     # -- reading --------------------------------------------------------------------------
@@ -347,14 +348,14 @@ class Outbox:
     def _write_marker(self, entry: StoredMessage, state: str, record: dict[str, Any]) -> None:
         tmp = self._write_temp(json.dumps(record, indent=2, sort_keys=True).encode() + b"\n")
         os.replace(tmp, self._marker(entry, state))
-        self._sync_dir()
+        fsync_dir(self.root)
 
     def _remove(self, entry: StoredMessage, state: str) -> None:
         try:
             os.unlink(self._marker(entry, state))
         except FileNotFoundError:
             return
-        self._sync_dir()
+        fsync_dir(self.root)
 
     def _write_temp(self, data: bytes) -> str:
         # Same directory as the target, so the final link/replace is atomic; a leading dot
@@ -369,10 +370,3 @@ class Outbox:
             os.unlink(tmp)
             raise
         return tmp
-
-    def _sync_dir(self) -> None:
-        fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
