@@ -10,6 +10,7 @@ from cli.context import Env, emit_json, pass_env
 from jobs.compliance import compliance
 from jobs.nightly import run_nightly
 from jobs.render import to_csv, to_html, to_json
+from projections.signed import personal_data_log
 from service.queries import Queries, parse_day
 
 
@@ -70,7 +71,8 @@ def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | 
     as_of = min(end, q.today)
     clocks = q.deadlines(None, as_of)
     actions = q.actions(None, as_of)
-    rep = compliance(clocks, actions, start, end, as_of, q.app.partnership())
+    rep = compliance(clocks, actions, start, end, as_of, q.app.partnership(),
+                     personal_data_log(q.app))
     text = {"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep)
     if output:
         Path(output).write_text(text)

@@ -10,7 +10,11 @@ import click
 from cli.context import Env, emit_json, pass_env, table
 from cli.errors import CsprGroup
 from cli.admin import projections, rule_set
+from cli.backup import backup_cmd, restore_cmd
+from cli.erase import case_erase
+from cli.retention import retention_report
 from cli.checkpoints import checkpoint, show_vkeys
+from cli.evidence import evidence
 from cli.jobs import jobs, report
 from cli.keys import PASSPHRASE_RULE, actor_protect, typed
 from cli.reads import actions, case, deadlines
@@ -126,8 +130,11 @@ def actor_list(env: Env, vkeys: bool, as_json: bool) -> None:
 
 
 for _command in (record, import_, case, deadlines, actions, projections, rule_set, jobs,
-                 report, witness, checkpoint):
+                 report, witness, checkpoint, backup_cmd, restore_cmd):
     cli.add_command(_command)
+case.add_command(case_erase)
+cli.add_command(evidence)
+report.add_command(retention_report)
 
 
 @cli.command("verify")

@@ -3,10 +3,14 @@ for machines (CLI.md shapes)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from cli.context import Env, emit_json, pass_env, table
 from service.chronology import chronology
+from service.erasure import erasure_record
+from service.disclosure import check_output_target, disclose, write_disclosure
 from service.queries import Queries, parse_day, parse_instant
 
 CLOCK_COLUMNS = [("case", "CASE"), ("clock", "CLOCK"), ("action", "ACTION"),
@@ -60,6 +64,9 @@ def case_show(env: Env, ref: str, as_of: str | None, as_json: bool) -> None:
     known = f" (as known at {as_of})" if as_of else ""
     click.echo(f"case {view['case']}{known}: stage {view['stage']}, opened "
                f"{view['opened_on']}, {view['events']} events, rule set {view['rule_set']}")
+    if (erased := view.get("personal_data_erased")):  # issue 10 (case erase)
+        click.echo(f"personal data erased on {erased['on']} by {erased['by']}, co-signed by "
+                   f"{erased['cosigned_by']} ({erased['reason']})")
     click.echo("\ndecisions:")
     table(view["decisions"], [("occurred_at", "OCCURRED"), ("decision", "DECISION"),
                               ("outcome", "OUTCOME"), ("recorded_by", "BY")])
@@ -72,7 +79,8 @@ def case_show(env: Env, ref: str, as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def case_history(env: Env, ref: str, as_json: bool) -> None:
-    """The decision trail: who decided what, when, why, and under which key.
+    """The decision trail: who decided what, when, why, and under which key; and who
+    read, disclosed or erased the case's personal data, when, why and which fields.
 
     Read from the signed events, each decision checked against its signature and key
     before it is shown (exit 1 naming the events that do not verify)."""
@@ -84,13 +92,14 @@ def case_history(env: Env, ref: str, as_json: bool) -> None:
         late = "  [recorded late]" if r["recorded_late"] else ""
         click.echo(f"#{r['position']} {r['occurred_at']} {r['decision']}: {r['outcome']}"
                    f"{late}")
-        click.echo(f"    rationale: {r['rationale'] or '-'}")
+        why = {"decision": "rationale", "erasure": "reason"}.get(r["kind"], "purpose")
+        click.echo(f"    {why}: {r['rationale'] or '-'}")
         if r["decided_by"]:
             click.echo(f"    decided by: {', '.join(r['decided_by'])}")
         click.echo(f"    recorded by {r['recorded_by']} (key {r['key_id']}) at "
                    f"{r['recorded_at']}")
     if not rows:
-        click.echo("(no decisions recorded)")
+        click.echo("(no decisions or personal-data reads recorded)")
 
 
 @case.command("diff")
@@ -121,15 +130,25 @@ def case_diff(env: Env, ref: str, since: str, until: str, as_json: bool) -> None
 @case.command("chronology")
 @click.argument("ref")
 @click.option("--include-personal", is_flag=True,
-              help="open the sealed personal fields (needs --as with an entitled role)")
+              help="open the sealed personal fields (needs --as with an entitled role, "
+                   "their passphrase and --purpose; the read is recorded, signed)")
+@click.option("--purpose", help="why the personal data is opened (required with "
+                                "--include-personal; recorded in the ledger)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
-def case_chronology(env: Env, ref: str, include_personal: bool, as_json: bool) -> None:
+def case_chronology(env: Env, ref: str, include_personal: bool, purpose: str | None,
+                    as_json: bool) -> None:
     """The App. 6 chronology, merged across agencies in the order events happened.
 
     Read from the signed events, each entry checked against its signature and key before
-    it is shown."""
-    rows = chronology(env.app(), env.home, ref, include_personal, env.actor)
+    it is shown. With --include-personal, a signed personal-data-accessed event (who, why,
+    which fields) is appended first; if it is refused, nothing is shown."""
+    erased = erasure_record(env.app(), ref) if include_personal else None
+    if erased:  # issue 10: nothing personal is left to open, so nothing is read
+        click.echo(f"case {ref}: personal data erased on {erased['on']} by {erased['by']} "
+                   f"({erased['reason']}); shown without personal fields", err=True)
+    rows = chronology(env.app(), env.home, ref, include_personal and not erased,
+                      env.actor, purpose)
     if as_json:
         emit_json(rows)
         return
@@ -138,6 +157,31 @@ def case_chronology(env: Env, ref: str, include_personal: bool, as_json: bool) -
     if include_personal:
         columns.append(("significant_event", "SIGNIFICANT EVENT"))
     table(rows, columns)
+
+
+@case.command("disclose")
+@click.argument("ref")
+@click.option("--to", "to", required=True,
+              help="the recipient: a person with their role, or an organisation")
+@click.option("--purpose", required=True, help="why the personal data is disclosed")
+@click.option("--output", type=click.Path(dir_okay=False),
+              help="write the JSON to this file (0600) instead of standard output")
+@pass_env
+def case_disclose(env: Env, ref: str, to: str, purpose: str, output: str | None) -> None:
+    """Hand a case's personal data (JSON) to a named recipient, on record.
+
+    Needs --as with a role entitled to read personal data, and their passphrase. A signed
+    personal-data-disclosed event (who, to whom, why, which fields) is appended first; if
+    it is refused, nothing is written."""
+    if output:
+        check_output_target(Path(output))
+    disclosure = disclose(env.app(), env.home, ref, env.actor, to, purpose)
+    if output:
+        write_disclosure(Path(output), disclosure)
+        click.echo(f"disclosed the personal data of {len(disclosure['events'])} event(s) "
+                   f"of case {ref}; recorded at position {disclosure['record']['position']}")
+    else:
+        emit_json(disclosure)
 
 
 @click.command()

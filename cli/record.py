@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from domain import limits
-from domain.catalogue import EVENT_TYPES, describe
+from domain.catalogue import BY_THEIR_COMMANDS, EVENT_TYPES, describe
 from domain.errors import InvalidFieldError, UnknownEventTypeError
 from ledger.heads import Head
 from service.receipts import check_receipt_target, write_receipt
@@ -19,7 +19,8 @@ from service.recording import import_lines, parse_data, record_event
 from cli.context import Env, emit_json, pass_env
 
 CASE_STREAMS = ("case", "review", "action")
-RECORDABLE = [n for n, t in EVENT_TYPES.items() if t.stream in CASE_STREAMS]
+RECORDABLE = [n for n, t in EVENT_TYPES.items()
+              if t.stream in CASE_STREAMS and n not in BY_THEIR_COMMANDS]
 # The one ledger-stream event a person records with `record` (issue 8): an admin's
 # acknowledgement of a verify finding, which has no case.
 WITHOUT_CASE = ["integrity-alarm-acknowledged"]

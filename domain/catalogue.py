@@ -201,6 +201,14 @@ def _actor() -> Field:
                  pattern_help=limits.ACTOR_HELP)
 
 
+def _field_names(help: str) -> Field:
+    # A personal field's name as the catalogue declares it (e.g. child, summary): the
+    # record of an access names what was opened, never a value.
+    item = _name("item", "one field name", pattern="[a-z][a-z0-9_]{0,63}",
+                 pattern_help="a field name: a lowercase letter, then up to 63 of a-z 0-9 _")
+    return Field("fields", "list", help=help, item=item, unique_items=True, max_items=64)
+
+
 def _action(help: str = "the action's reference within its case, e.g. R1.2") -> Field:
     # A key of the action's stream, of the projections (64 characters) and of the
     # escalation letters' identity: the same character set as a case reference.
@@ -212,6 +220,8 @@ DECISIONS = "Rapid Review and decisions"
 LCSPR = "Local Child Safeguarding Practice Review (LCSPR)"
 ACTIONS = "Improvement actions"
 LEDGER = "Raised by the ledger itself"
+# Issue 10: the roles entitled to read a case's personal data (service/personal_access.py).
+_PERSONAL_DATA_READERS = "partner, scrutineer, reviewer, business_unit, ld_chair"
 
 _DECLARATIONS: tuple[EventType, ...] = (
     # --- Referral and notification ------------------------------------------------------
@@ -788,6 +798,46 @@ _DECLARATIONS: tuple[EventType, ...] = (
         Field("timestamp", "int", minimum=1, maximum=2 ** 63 - 1,
               help="when the witness cosigned, in seconds since the Epoch (POSIX time)"),
     ),
+    # Not in EVENTS.md (issue 10): every opening of a case's personal data leaves a signed
+    # trace of who read what and why. The event names the fields opened, never their values.
+    _event(
+        "personal-data-accessed", _PERSONAL_DATA_READERS,
+        "case", LEDGER,
+        "Someone opened a case's personal data (recorded by the service on every read).",
+        "recorded before anything is shown; only roles entitled to read personal data "
+        "(§17-18, Data Protection Act 2018)",
+        _text("purpose", "why the personal data was opened"),
+        _field_names("the personal fields opened, by name (never their values)"),
+        Field("events", "int", minimum=0, maximum=2 ** 53 - 1,
+              help="how many of the case's events had personal data opened"),
+    ),
+    # Not in EVENTS.md (issue 10): personal data handed to someone outside the ledger.
+    _event(
+        "personal-data-disclosed", _PERSONAL_DATA_READERS,
+        "case", LEDGER,
+        "Someone disclosed a case's personal data to a named recipient (cspr case disclose).",
+        "recorded before anything is written; only roles entitled to read personal data "
+        "(§17-18, Data Protection Act 2018)",
+        _name("to", "the recipient: a person with their role, or an organisation"),
+        _text("purpose", "why the personal data was disclosed"),
+        _field_names("the personal fields disclosed, by name (never their values)"),
+    ),
+    # Not in EVENTS.md (issue 10): crypto-shredding. The case's data key is destroyed;
+    # the events, their hashes and signatures stay, so the ledger still verifies.
+    _event(
+        "personal-data-erased", "admin", "case", LEDGER,
+        "An admin erased a case's personal data, co-signed by a second person "
+        "(cspr case erase).",
+        "admin only, co-signed by a business_unit or scrutineer; the case's data key is "
+        "made unrecoverable",
+        _text("reason", "why the personal data was erased, e.g. the retention period ended"),
+        _name("cosigned_by", "the co-signer's actor name (business_unit or scrutineer)",
+              pattern=limits.ACTOR_PATTERN, pattern_help=limits.ACTOR_HELP),
+        _name("cosignature", "the co-signer's Ed25519 signature over the erasure of this "
+              "case for this reason, in hex (docs/evidence-format.md)",
+              pattern="[0-9a-f]{128}", pattern_help="128 lowercase hexadecimal characters"),
+        _date("erased_on", "the day the personal data was erased"),
+    ),
 )
 
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _DECLARATIONS}
@@ -820,6 +870,12 @@ def validate(name: str, data: Mapping[str, Any], checking: Checking | None = Non
         event_type.fields, data, required_when=event_type.required_when, owner=name,
         checking=checking,
     )
+
+
+# Issue 10: appended only by the commands that do what they record (case chronology
+# --include-personal, case disclose, case erase), never by record or import.
+BY_THEIR_COMMANDS = frozenset({"personal-data-accessed", "personal-data-disclosed",
+                               "personal-data-erased"})
 
 
 def personal_field_names(name: str) -> tuple[str, ...]:

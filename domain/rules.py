@@ -104,6 +104,8 @@ AFTER_CLOSURE = frozenset({
     "draft-report-presented", "final-report-signed-off", "publication-planned",
     "report-sent-before-publication", "publication-delay-notified", "report-published",
     "publication-declined", "report-withdrawn", "deadline-breached",
+    # Issue 10: reading, disclosing and erasing personal data go on after closure.
+    "personal-data-accessed", "personal-data-disclosed", "personal-data-erased",
 })
 
 

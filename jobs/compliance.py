@@ -1,8 +1,10 @@
 """The board's compliance report: how timely were the statutory clocks in a period, which
-were breached, and which improvement actions are overdue and escalated.
+were breached, which improvement actions are overdue and escalated, and how often personal
+data was read, disclosed or erased (issue 10).
 
-Pure: plain rows in (``projections/case_view.py: clock_row`` and
-``projections/actions.py: action_rows``), a ``ComplianceReport`` out. The renderings
+Pure: plain rows in (``projections/case_view.py: clock_row``,
+``projections/actions.py: action_rows`` and ``projections/signed.py:
+personal_data_log``), a ``ComplianceReport`` out. The renderings
 (JSON, CSV, HTML) live in ``jobs/render.py``.
 """
 
@@ -21,6 +23,10 @@ LADDER = ("head_of_service", "chief_officer", "partners")
 # Clocks are listed in procedure order (the default rule set's); any other id follows,
 # alphabetically, so a later rule set's new clock still shows.
 CLOCK_ORDER: tuple[str, ...] = tuple(rule.id for rule in WT2018_LOCAL.clocks)
+# The record of who read personal data (issue 10): event type -> its count's key.
+PERSONAL_DATA_COUNTS = {"personal-data-accessed": "accessed",
+                        "personal-data-disclosed": "disclosed",
+                        "personal-data-erased": "erased"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,9 @@ class ComplianceReport:
     actions: dict[str, int] = field(default_factory=dict)
     rule_sets: tuple[str, ...] = ()
     calendars: tuple[str, ...] = ()
+    # Accesses, disclosures and erasures of personal data recorded in the period.
+    personal_data: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(PERSONAL_DATA_COUNTS.values(), 0))
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types only: str, int, float, bool, None, list, dict."""
@@ -110,6 +119,7 @@ class ComplianceReport:
             "actions": dict(self.actions),
             "rule_sets": list(self.rule_sets),
             "calendars": list(self.calendars),
+            "personal_data": dict(self.personal_data),
         }
 
     @classmethod
@@ -135,6 +145,9 @@ class ComplianceReport:
             actions=dict(data["actions"]),
             rule_sets=tuple(data["rule_sets"]),
             calendars=tuple(data["calendars"]),
+            # A report written before issue 10 has no such counts: none were kept then.
+            **({"personal_data": dict(data["personal_data"])}
+               if "personal_data" in data else {}),
         )
 
 
@@ -192,6 +205,7 @@ def compliance(
     period_to: date,
     as_of: date,
     partnership: str,
+    personal_data: Iterable[Mapping[str, Any]] = (),
 ) -> ComplianceReport:
     """The compliance report for ``[period_from, period_to]`` (both days included).
 
@@ -219,6 +233,10 @@ def compliance(
     overdue (``as_of`` - deadline), escalations and the highest rung reached; sorted by
     deadline (most overdue first), then case and action. ``actions`` counts ``total``,
     ``open``, ``completed``, ``not_implemented``, ``overdue`` and ``overdue_escalated``.
+
+    Personal data (rows ``{"type", "on"}``, ``on`` the London day the event was recorded):
+    ``personal_data`` counts the ``accessed``, ``disclosed`` and ``erased`` events recorded
+    in the period (both days included); other types are ignored.
     """
     if period_from > period_to:
         raise ValueError(f"period_from {period_from} is after period_to {period_to}")
@@ -276,9 +294,17 @@ def compliance(
         counts["overdue_escalated"] += bool(escalations)
     exceptions.sort(key=lambda e: (e.deadline, e.case, e.action))
 
+    personal = dict.fromkeys(PERSONAL_DATA_COUNTS.values(), 0)
+    for row in personal_data:
+        key = PERSONAL_DATA_COUNTS.get(row["type"])
+        on = _date(row["on"], "on")
+        if key is not None and on is not None and period_from <= on <= period_to:
+            personal[key] += 1
+
     return ComplianceReport(
         partnership=partnership, period_from=period_from, period_to=period_to,
         as_of=as_of, clocks=tallies, totals=_sum(tallies), breaches=tuple(breaches),
         exceptions=tuple(exceptions), actions=counts,
         rule_sets=tuple(sorted(rule_sets)), calendars=tuple(sorted(calendars)),
+        personal_data=personal,
     )

@@ -55,6 +55,7 @@ from ledger.report import Report
 from ledger.verify import verify_ledger
 from projections import read
 from projections.projector import Projector
+from projections.signed import personal_data_log
 from service.actors import load_actor_signer
 from service.calendar_england import england_calendar
 from service.evidence import create_checkpoint
@@ -294,7 +295,8 @@ def _write_report(app: LedgerApplication, home: Home, as_of: date,
         if not (as_of.month == 2 and as_of.day == 29) else date(as_of.year - 1, 3, 1)
     report = compliance([c for c in clocks if c["case"] not in failed],
                         [a for a in read.action_rows(app) if a["case"] not in failed],
-                        period_from, as_of, as_of, app.partnership())
+                        period_from, as_of, as_of, app.partnership(),
+                        personal_data_log(app))
     home.reports.mkdir(parents=True, exist_ok=True)
     stem = home.reports / f"compliance-{as_of.isoformat()}"
     for suffix, render in ((".html", to_html), (".json", to_json), (".csv", to_csv)):

@@ -9,8 +9,9 @@ spreadsheet user can filter on it (or sort, or pivot) without splitting the file
 - ``breach``: one row per clock breached or met late in the period, or whose breach alert
   was superseded;
 - ``overdue_action``: one row per open action past its deadline at the as-of date;
-- ``report``: one row with the partnership, period, as-of date, rule sets, calendars and
-  the action counts (``actions_*`` columns).
+- ``report``: one row with the partnership, period, as-of date, rule sets, calendars,
+  the action counts (``actions_*`` columns) and the reads, disclosures and erasures of
+  personal data recorded in the period (``personal_data_*`` columns).
 A column that does not apply to a section is left empty. Booleans are ``yes``/``no``;
 dates are ISO (YYYY-MM-DD); escalations are ``level on`` pairs joined by ``; ``. A text cell
 that a spreadsheet would read as a formula (starting with = + - @ or a tab/CR) is prefixed
@@ -24,7 +25,7 @@ import io
 import json
 from typing import Any
 
-from jobs.compliance import ClockTally, ComplianceReport
+from jobs.compliance import PERSONAL_DATA_COUNTS, ClockTally, ComplianceReport
 from jobs.render_html import to_html
 
 __all__ = ["CSV_COLUMNS", "to_csv", "to_html", "to_json"]
@@ -40,6 +41,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "escalation_level", "escalations", "responses",
     "partnership", "period_from", "period_to", "as_of", "rule_sets", "calendars",
     *(f"actions_{k}" for k in ACTION_COUNTS),
+    *(f"personal_data_{k}" for k in PERSONAL_DATA_COUNTS.values()),
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -89,6 +91,8 @@ def _rows(report: ComplianceReport) -> list[dict[str, Any]]:
         "period_to": report.period_to.isoformat(), "as_of": report.as_of.isoformat(),
         "rule_sets": "; ".join(report.rule_sets), "calendars": "; ".join(report.calendars),
         **{f"actions_{k}": report.actions.get(k, 0) for k in ACTION_COUNTS},
+        **{f"personal_data_{k}": report.personal_data.get(k, 0)
+           for k in PERSONAL_DATA_COUNTS.values()},
     })
     return rows
 

@@ -90,7 +90,16 @@ def _summary(r: ComplianceReport) -> str:
                 f"{_day(r.period_to)}.")
     text += (f" {a.get('overdue', 0)} improvement actions were open past their deadline "
              f"on {_day(r.as_of)}, {a.get('overdue_escalated', 0)} of them escalated.")
-    return f'<ul class="kpis">{items}</ul>\n<p>{text}</p>'
+    return f'<ul class="kpis">{items}</ul>\n<p>{text}</p>\n{_personal_data(r)}'
+
+
+def _personal_data(r: ComplianceReport) -> str:
+    p = r.personal_data
+    return (f'<p class="personal-data">Personal data was opened '
+            f"{p.get('accessed', 0)} time(s), disclosed {p.get('disclosed', 0)} time(s) and "
+            f"erased for {p.get('erased', 0)} case(s) between {_day(r.period_from)} and "
+            f"{_day(r.period_to)}; each is a signed event, listed with who, when and why by "
+            f"<code>cspr case history</code>.</p>")
 
 
 def _count_cells(t: ClockTally) -> str:

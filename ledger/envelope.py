@@ -7,7 +7,8 @@ the case reference as associated data. The signed payload carries only SHA-256 o
 sealed bytes, so:
 
 - destroying one case's data key erases that child's personal data (crypto-shredding)
-  while every signature and the chain still verify;
+  while every signature and the chain still verify; ``ledger.erasure`` makes that real by
+  rotating the master key, so that old copies of the wrapped key open under nothing;
 - an export can drop the sealed bytes and still verify.
 """
 
@@ -44,6 +45,20 @@ def _aad(purpose: str, case_ref: str) -> bytes:
     return f"cspr-ledger/{purpose}/v1\n{case_ref}".encode()
 
 
+def wrap(master: AESGCM, case_ref: str, key: bytes) -> bytes:
+    """A case's data key as stored: sealed under the master key, bound to the case."""
+    nonce = os.urandom(NONCE)
+    return nonce + master.encrypt(nonce, key, _aad("dek", case_ref))
+
+
+def unwrap(master: AESGCM, case_ref: str, wrapped: bytes) -> bytes | None:
+    """The data key, or None when ``wrapped`` does not open under this master key."""
+    try:
+        return master.decrypt(wrapped[:NONCE], wrapped[NONCE:], _aad("dek", case_ref))
+    except (InvalidTag, ValueError):
+        return None
+
+
 class Sealer:
     """Seals and opens the personal fields of one event, keyed per case."""
 
@@ -61,6 +76,9 @@ class Sealer:
             if self.keys_dir is None:
                 raise PersonalDataUnavailableError("no keys directory configured")
             path = self.keys_dir / MASTER_KEY_FILE
+            from ledger.erasure import settle  # it needs this module's wrap and unwrap
+
+            settle(self.engine, self.keys_dir)  # finish an interrupted erasure first
             try:
                 raw = path.read_bytes()
                 check_private(path)
@@ -91,17 +109,15 @@ class Sealer:
             # same transaction as the first event sealed under it, so a failed or killed
             # append leaves no key row behind (issue 8, findings 4 and 7).
             key = AESGCM.generate_key(bit_length=256)
-            nonce = os.urandom(NONCE)
-            wrapped = nonce + self.master.encrypt(nonce, key, _aad("dek", case_ref))
+            wrapped = wrap(self.master, case_ref, key)
             self._pending[case_ref] = (AESGCM(key), wrapped, False)
             return self._pending[case_ref][0]
         if wrapped is None:
             raise PersonalDataUnavailableError(
                 "this case's data key does not exist or was destroyed"
             )
-        try:
-            key = self.master.decrypt(wrapped[:NONCE], wrapped[NONCE:], _aad("dek", case_ref))
-        except InvalidTag:
+        key = unwrap(self.master, case_ref, wrapped)
+        if key is None:
             raise PersonalDataUnavailableError("the case's data key does not open")
         aead = AESGCM(key)
         self._case_keys[case_ref] = aead
@@ -136,10 +152,22 @@ class Sealer:
         except InvalidTag:
             raise PersonalDataUnavailableError("sealed personal data does not open")
 
+    def forget(self) -> None:
+        """Drop every key held in memory (after the master key was rotated)."""
+        self._master = None
+        self._case_keys.clear()
+
     def destroy_case_key(self, case_ref: str) -> bool:
+        """Delete the row only. Not erasure on its own: the deleted row survives in free
+        pages, the WAL, dead tuples and backups; ``ledger.erasure.shred`` is."""
         self._case_keys.pop(case_ref, None)
         with self.engine.begin() as conn:
             result = conn.execute(
                 delete(data_keys_table).where(data_keys_table.c.case_ref == case_ref)
             )
         return result.rowcount > 0
+
+    def holds_key(self, case_ref: str) -> bool:
+        """Whether the case has a data key at all (none: never any personal data, or
+        erased)."""
+        return self._stored_key(case_ref) is not None

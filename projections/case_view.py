@@ -85,6 +85,16 @@ def decision_rows(case: str, facts: Sequence[LedgerFact]) -> list[dict[str, Any]
     return rows
 
 
+def erasure_of(facts: Sequence[LedgerFact]) -> dict[str, Any] | None:
+    """The case's personal-data erasure (issue 10), as ``case show`` states it."""
+    for f in facts:
+        if f.type == "personal-data-erased":
+            return {"on": f.data["erased_on"], "by": f.actor,
+                    "cosigned_by": f.data["cosigned_by"], "reason": f.data["reason"],
+                    "position": f.position}
+    return None
+
+
 def clock_row(case: str, c: ClockState) -> dict[str, Any]:
     iso = (lambda d: d.isoformat() if d else None)
     return {
@@ -123,4 +133,5 @@ class CaseView:
             "opened_on": self.opened_on, "rule_set": self.rule_set.name,
             "decisions": decision_rows(self.case, self.facts),
             "clocks": [clock_row(self.case, c) for c in self.clocks],
+            "personal_data_erased": erasure_of(self.facts),
         }

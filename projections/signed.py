@@ -16,6 +16,10 @@ content is shown are proved before they are shown:
 A case's other events feed the clocks of ``case show``; proving every one of them costs a
 signature check per event on every read (a full ``cspr verify`` proves them all at once),
 so only what a view quotes is proved here.
+
+Issue 10: the trail also lists who read, disclosed or erased the case's personal data
+(``personal_data_rows``), and ``personal_data_log`` lists those events ledger-wide for the
+compliance report's counts (names and days only).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
+from domain.calendar import london_date
 from domain.errors import CsprError
 from ledger.app import LedgerApplication
 from ledger.chain import signed_bytes
@@ -32,9 +37,14 @@ from ledger.keys_registry import KeyRegistry
 from ledger.rowtypes import blob, raw, stream_id
 from ledger.signing import verify_signature
 from ledger.snapshot import snapshot
-from projections.source import LedgerFact, fact_from_payload
+from projections.source import LedgerFact, fact_from_payload, ledger_facts
 
 KEY_EVENTS = ("actor-registered", "actor-key-rotated", "actor-revoked")
+# Issue 10: the record of who read, disclosed or erased a case's personal data, shown in
+# the decision trail beside the decisions (each row's "kind" says which).
+PERSONAL_DATA_EVENTS = {"personal-data-accessed": "access",
+                        "personal-data-disclosed": "disclosure",
+                        "personal-data-erased": "erasure"}
 _COLUMNS = ("position", "originator_id", "originator_version", "topic", "state",
             "signature", "recorded_at", "case_ref", "actor", "key_id", "event_type")
 
@@ -134,3 +144,39 @@ def _proved(registry: _Registry, values: dict[str, Any], p: dict[str, Any]) -> b
     except TypeError:
         return False
     return verify_signature(entry.public_key, signature, signed)
+
+
+def personal_data_log(app: LedgerApplication) -> list[dict[str, Any]]:
+    """Every access, disclosure and erasure of personal data in the ledger, as
+    ``{"type", "case", "actor", "on"}`` (``on``: the London day it was recorded), for the
+    compliance report's counts. Names and days only: no field, purpose or value."""
+    return [{"type": f.type, "case": f.case, "actor": f.actor,
+             "on": london_date(f.recorded_at).isoformat()}
+            for event_type in PERSONAL_DATA_EVENTS for f in ledger_facts(app, event_type)]
+
+
+def personal_data_rows(case: str, facts: list[LedgerFact]) -> list[dict[str, Any]]:
+    """The access, disclosure and erasure events of ``facts`` as decision-trail rows: who,
+    when, why and which fields (names only: these events never hold a value)."""
+    rows = []
+    for f in facts:
+        kind = PERSONAL_DATA_EVENTS.get(f.type)
+        if kind is None:
+            continue
+        d = f.data
+        fields = list(d.get("fields", ()))
+        opened = ", ".join(fields) or "no personal fields"
+        outcome = {"access": f"opened {opened}",
+                   "disclosure": f"disclosed {opened} to {d.get('to')}",
+                   "erasure": f"erased on {d.get('erased_on')}, co-signed by "
+                              f"{d.get('cosigned_by')}"}[kind]
+        rows.append({
+            "case": case, "case_ref": case, "position": f.position, "kind": kind,
+            "decision": f.type, "outcome": outcome,
+            "rationale": d.get("purpose") or d.get("reason"), "decided_by": None,
+            "action": None, "recorded_by": f.actor, "key_id": f.key_id,
+            "occurred_at": f.occurred_at, "recorded_at": f.recorded_at.isoformat(),
+            "recorded_late": False, "purpose": d.get("purpose"), "fields": fields,
+            "to": d.get("to"), "events": d.get("events"), "reason": d.get("reason"),
+        })
+    return rows

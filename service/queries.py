@@ -33,7 +33,7 @@ from projections.fold import HORIZON
 from projections.projector import Projector, UnreadableCasesError
 from projections.rows import case_rows
 from projections.rule_sets import RuleSetHistory
-from projections.signed import signed_case_facts
+from projections.signed import PERSONAL_DATA_EVENTS, personal_data_rows, signed_case_facts
 from projections.source import LedgerFact, case_facts
 from service.calendar_england import england_calendar
 
@@ -160,9 +160,14 @@ class Queries:
         return rows
 
     def history(self, case: str) -> list[dict[str, Any]]:
-        """The decision trail, from the signed events (each decision shown proved)."""
-        return [read.trail_row(r) for r in self._signed_rows(
-            case, T.decisions, lambda f: f.type in DECISIONS)]
+        """The decision trail, from the signed events (each decision shown proved), with
+        who read, disclosed or erased the case's personal data, in ledger order."""
+        facts = self._signed_facts(case, lambda f: f.type in DECISIONS
+                                   or f.type in PERSONAL_DATA_EVENTS)
+        decisions = [{**read.trail_row(r), "kind": "decision"}
+                     for r in self._fold_rows(case, T.decisions, facts)]
+        return sorted(decisions + personal_data_rows(case, facts),
+                      key=lambda r: r["position"])
 
     def diff(self, case: str, since: datetime, until: datetime) -> dict[str, Any]:
         try:
@@ -183,9 +188,17 @@ class Queries:
         """The rows ``table`` would hold for ``case``, derived from its signed events as
         the projector derives them, never read from the table (anyone with database
         access can edit it). A case the projector could not fold is refused as it is."""
+        return self._fold_rows(case, table, self._signed_facts(case, shown))
+
+    def _signed_facts(self, case: str, shown: Callable[[LedgerFact], bool]
+                      ) -> list[LedgerFact]:
         facts = signed_case_facts(self.app, case, shown)
         if not any(f.type == "incident-referred" for f in facts):
             raise UnknownCaseError(case)
+        return facts
+
+    def _fold_rows(self, case: str, table: Table, facts: list[LedgerFact]
+                   ) -> list[dict[str, Any]]:
         try:
             rule_set = RuleSetHistory.load(self.app).for_case(facts)
             view = CaseView.fold(case, facts, rule_set, self.calendar, HORIZON)

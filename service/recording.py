@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import IO, Any, Callable, Iterable, Iterator
 
 from domain import limits
+from domain.catalogue import BY_THEIR_COMMANDS
 from domain.errors import CsprError, InvalidFieldError
 from domain.procedure import Intent
 from ledger.app import LedgerApplication
@@ -103,6 +104,7 @@ def parse_data(text: str, field: str = "data") -> dict[str, Any]:
 def record_event(app: LedgerApplication, home: Home, actor: str, type_name: str,
                  case: str | None, data: dict[str, Any], occurred_at: str | None = None,
                  clock: Clock = _utcnow) -> Receipt:
+    _by_hand(type_name)
     intent = make_intent(type_name, case, data, occurred_at, actor, clock())
     check_position(app, intent)
     signer = load_actor_signer(home, actor)
@@ -129,8 +131,16 @@ def _intent_of(raw: str, default_actor: str | None, now: datetime) -> Intent:
     if not isinstance(actor, str) or not actor:
         raise InvalidFieldError("as", "an actor name (or --as)",
                                 "missing" if not actor else "not a text")
+    _by_hand(obj["type"])
     return make_intent(obj["type"], obj.get("case"), obj.get("data", {}),
                        obj.get("occurred_at"), actor, now)
+
+
+def _by_hand(type_name: str) -> None:
+    if type_name in BY_THEIR_COMMANDS:
+        raise InvalidFieldError("type", "an event type recorded by hand (access, "
+                                "disclosure and erasure are recorded by their commands)",
+                                "not recorded by hand")
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:

@@ -25,6 +25,7 @@ from domain.fields import Checking
 from domain.procedure import Intent, Procedure
 from domain.streams import Actor, Stream
 from ledger.app import IntegrityError, LedgerApplication
+from ledger.cosignature import ERASED, check_cosignature
 from ledger.errors import (
     ConcurrentWriteError,
     KeyMismatchError,
@@ -188,6 +189,10 @@ class Writer:
                 if not bootstrap:
                     actor = procedure.stream(Actor, intent.actor)
                     authorise(actor, signers[intent.actor], intent.type)  # type: ignore[arg-type]
+                    if intent.type == ERASED:  # a second person's signature (issue 10)
+                        check_cosignature(intent.case or "", intent.data, procedure.stream(
+                            Actor, intent.data["cosigned_by"]), intent.actor,
+                            self.app.ledger_id())
                 procedure.record(intent, recorded_at=now, today=today)
             except CsprError as e:
                 if numbered:  # an import: say which line

@@ -199,4 +199,12 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
                             "witness": "witness.example/made-up",
                             "witness_key_hash": "0123abcd", "cosignature": "A" * 102 + "==",
                             "timestamp": 1767225600},
+    # Issue 10: who read, disclosed or erased a case's personal data
+    "personal-data-accessed": {"purpose": "Made-up: preparing the panel meeting.",
+                               "fields": ["child", "summary"], "events": 2},
+    "personal-data-disclosed": {"to": "Made-up Coroner's Office", "purpose": "Made-up inquest.",
+                                "fields": ["child"]},
+    "personal-data-erased": {"reason": "Made-up: retention period ended.",
+                             "cosigned_by": "scrutineer.a", "cosignature": "cd" * 64,
+                             "erased_on": "2026-01-05"},
 }

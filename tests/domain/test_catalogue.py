@@ -44,12 +44,18 @@ except ImportError:  # tests/domain is not a package: pytest put this directory 
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "EVENTS.md"
 
+# Who may read personal data (service/chronology.py READERS), written out independently.
+_READERS = {"partner", "scrutineer", "reviewer", "business_unit", "ld_chair"}
+
 # Implied by the spec (CLI.md `cspr init --rule-set`, PROCEDURE.md rule sets) but not listed.
 # The types EVENTS.md lacks, and who may record each: admin's acts, and a witness's
 # cosignature, which the system (or an admin) records back (issue 9).
 EXTRA_TYPES = {"ledger-initialised": {"admin"}, "rule-set-adopted": {"admin"},
                "integrity-alarm-acknowledged": {"admin"},
-               "checkpoint-cosigned": {"system", "admin"}}
+               "checkpoint-cosigned": {"system", "admin"},
+               # Issue 10: the record of who read, disclosed or erased personal data.
+               "personal-data-accessed": _READERS, "personal-data-disclosed": _READERS,
+               "personal-data-erased": {"admin"}}
 
 # Written out independently of the catalogue so that a wrong stream fails here.
 EXPECTED_STREAMS = {
@@ -59,7 +65,8 @@ EXPECTED_STREAMS = {
         "looked-after-death-notified", "agency-information-received", "rapid-review-held",
         "rapid-review-sent-to-panel", "review-level-decided", "national-panel-decided",
         "learning-route-decided", "learning-route-approved", "case-closed",
-        "deadline-breached",
+        "deadline-breached", "personal-data-accessed", "personal-data-disclosed",
+        "personal-data-erased",
     },
     "review": {
         "review-commissioned", "terms-of-reference-agreed", "governance-group-met",
@@ -236,6 +243,10 @@ def test_the_ledgers_own_types_have_the_briefed_fields():
                                 "timestamp": "int"},
         "ledger-initialised": {"partnership": "text", "rule_set": "enum"},
         "rule-set-adopted": {"rule_set": "enum", "effective_from": "date"},
+        "personal-data-accessed": {"purpose": "text", "fields": "list", "events": "int"},
+        "personal-data-disclosed": {"to": "text", "purpose": "text", "fields": "list"},
+        "personal-data-erased": {"reason": "text", "cosigned_by": "text",
+                                 "cosignature": "text", "erased_on": "date"},
     }
     for name, shape in shapes.items():
         assert {f.name: f.kind for f in EVENT_TYPES[name].fields} == shape, name
@@ -802,6 +813,14 @@ def test_personal_field_names():
     )
     assert personal_field_names("family-engagement-recorded") == ("notes",)
     assert personal_field_names("threshold-decided") == ()
+    # The record of a read names fields, never values: none of it is itself personal.
+    for name in ("personal-data-accessed", "personal-data-disclosed", "personal-data-erased"):
+        assert personal_field_names(name) == (), name
+    item = EVENT_TYPES["personal-data-accessed"].field("fields").item
+    assert item is not None and item.pattern is not None
+    with pytest.raises(InvalidFieldError):
+        validate("personal-data-accessed", {"purpose": "p", "fields": ["Testchild Example"],
+                                            "events": 1})
     with pytest.raises(UnknownEventTypeError):
         personal_field_names("no-such-type")
 

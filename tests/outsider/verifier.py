@@ -8,6 +8,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 import json
+from pathlib import Path
 import sqlite3
 import uuid
 from typing import Any
@@ -20,28 +21,22 @@ COLUMNS = ("position", "originator_id", "originator_version", "topic", "state",
            "chain_hash", "signature", "sealed", "head_signature", "head_previous",
            "recorded_at", "case_ref", "actor", "key_id", "event_type")
 
-# §10, the role table: type -> roles that may record it.
-ROLES = {t: set(r.split()) for t, r in (line.split(":") for line in """\
-incident-referred:business_unit|reported-to-partners:business_unit|threshold-decided:partner
-national-panel-notified:business_unit|referrer-informed:business_unit
-notification-acknowledged:business_unit|looked-after-death-notified:business_unit
-agency-information-received:agency|rapid-review-held:partner
-rapid-review-sent-to-panel:business_unit|review-level-decided:partner scrutineer
-national-panel-decided:business_unit|learning-route-decided:ld_chair
-learning-route-approved:partner|case-closed:partner|review-commissioned:partner
-terms-of-reference-agreed:partner|governance-group-met:partner reviewer
-parallel-process-registered:partner|family-engagement-recorded:reviewer
-chronology-entry-added:reviewer agency|draft-report-presented:reviewer
-final-report-signed-off:partner scrutineer|publication-planned:partner
-report-sent-before-publication:business_unit|publication-delay-notified:partner
-report-published:business_unit|publication-declined:partner scrutineer
-report-withdrawn:business_unit|action-agreed:ld_chair|action-updated:ld_chair agency
-action-completed:ld_chair agency|action-extended:ld_chair|action-escalated:ld_chair system
-escalation-responded:agency|action-not-implemented:partner|deadline-breached:system
-actor-registered:admin|actor-key-rotated:admin|actor-revoked:admin
-checkpoint-signed:system|ledger-initialised:admin|rule-set-adopted:admin
-integrity-alarm-acknowledged:admin|checkpoint-cosigned:admin system""".replace(
-    "\n", "|").split("|"))}
+# §10, the role table: type -> roles that may record it, read from the document itself
+# (the table between its event-roles markers), as an outsider holding only it would.
+_DOC = Path(__file__).resolve().parents[2] / "docs" / "evidence-format.md"
+
+
+def _role_table(text: str) -> dict[str, set[str]]:
+    body = text.split("<!-- event-roles:begin", 1)[1].split("<!-- event-roles:end", 1)[0]
+    table = {}
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`") and cells[0] != "`type`":
+            table[cells[0].strip("`")] = {r.strip().strip("`") for r in cells[3].split(",")}
+    return table
+
+
+ROLES = _role_table(_DOC.read_text(encoding="utf-8"))
 
 
 class Malformed(Exception):
