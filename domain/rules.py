@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
+from domain.catalogue import personal_field_names
 from domain.errors import RuleViolationError
 from domain.streams import Action, Case, Review
 
@@ -52,6 +53,12 @@ class ChildDeathReviewRefMissingError(RuleViolationError):
 
 class CaseClosedError(RuleViolationError):
     paragraph = "§10.5"
+
+
+class PersonalDataErasedError(RuleViolationError):
+    # Product decision (issue 10): an erasure is for good; personal data recorded after it
+    # would get a new data key and undo it for this case.
+    paragraph = "UK GDPR Art. 17; issue 10: erasure is for good"
 
 
 class OccurredInFutureError(RuleViolationError):
@@ -175,6 +182,11 @@ def _on(*types: str) -> frozenset[str]:
 RULES: tuple[Rule, ...] = (
     Rule(frozenset(), OccurredInFutureError, "an event cannot have occurred in the future",
          lambda c: c.occurred_on > c.today),
+    # Issue 10: after erasure a case takes no personal data again (its events still do).
+    Rule(frozenset(), PersonalDataErasedError,
+         "this case's personal data was erased: record the event without its personal "
+         "fields", lambda c: c.case is not None and c.case.count("personal-data-erased") > 0
+         and any(name in c.data for name in personal_field_names(c.type))),
     # §4.2: one referral opens a case; a second referral for the same reference is refused.
     Rule(_on("incident-referred"), DuplicateReferralError,
          "this case already has a referral", lambda c: c.case is not None),

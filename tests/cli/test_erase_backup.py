@@ -190,3 +190,20 @@ def test_postgres_backup_points_to_pg_dump(postgres_url, tmp_path):
     assert _erase(lg).exit_code == 0
     r = lg.cli("restore", "--json")  # after a pg_restore: drop keys that do not open
     assert r.exit_code == 0 and json.loads(r.output)["data_keys_dropped"] == 0
+
+
+def test_an_erased_case_takes_no_personal_data_again(home):
+    """A new data key for the case would undo the erasure: events that carry personal
+    fields are refused (exit 1, nothing appended), and no new data key is made."""
+    lg = _ledger(home)
+    assert _erase(lg).exit_code == 0
+    size = lg.app.size()
+    result = lg.cli("--as", "ag1", "record", "chronology-entry-added", "--case", "EB-2",
+                    "--data", json.dumps(data("chronology-entry-added",
+                                              significant_event="made-up later visit")))
+    assert result.exit_code == 1 and "erased" in result.stderr
+    assert "made-up later visit" not in result.output
+    assert lg.app.size() == size
+    t = data_keys_table.c
+    with lg.app.engine.connect() as conn:
+        assert "EB-2" not in set(conn.execute(select(t.case_ref)).scalars())

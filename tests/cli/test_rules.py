@@ -79,9 +79,18 @@ RULE_CASES = {
 }
 
 
+# Rules whose history cannot be played with `record` (an erasure is made by its own
+# command, co-signed), each refused in its own test.
+TESTED_ELSEWHERE = {
+    "PersonalDataErasedError":
+        "tests/cli/test_erase_backup.py::test_an_erased_case_takes_no_personal_data_again",
+}
+
+
 def test_every_rule_has_a_refusal_case():
     names = {rule.error.__name__ for rule in RULES}
-    assert names <= set(RULE_CASES), names - set(RULE_CASES)
+    covered = set(RULE_CASES) | set(TESTED_ELSEWHERE)
+    assert names <= covered, names - covered
 
 
 @pytest.fixture(scope="module")
