@@ -76,6 +76,10 @@ def backup(home: Home, output: Path) -> int:
         raise PostgresBackupError("'cspr backup'")
     if not source.is_file():
         raise LedgerNotInitialisedError(str(home.root))
+    folder = output.parent if str(output.parent) else Path(".")
+    if output.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InvalidFieldError("--output", "a file path in a writable folder",
+                                "cannot be written")
     private_files()
     tmp = output.with_name(output.name + ".tmp")
     tmp.unlink(missing_ok=True)

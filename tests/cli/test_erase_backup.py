@@ -207,3 +207,12 @@ def test_an_erased_case_takes_no_personal_data_again(home):
     t = data_keys_table.c
     with lg.app.engine.connect() as conn:
         assert "EB-2" not in set(conn.execute(select(t.case_ref)).scalars())
+
+
+def test_a_backup_that_cannot_be_written_is_bad_input(home, tmp_path):
+    if home.db_url is not None:
+        return  # PostgreSQL: backup points to pg_dump (test_postgres_backup_points_to_pg_dump)
+    lg = make_ledger(home)
+    for target in (tmp_path / "no-such-folder" / "b.backup", tmp_path):
+        result = lg.cli("backup", "--output", str(target))
+        assert result.exit_code == 2 and "--output" in result.stderr
