@@ -39,11 +39,10 @@ from ledger.checkpoint_note import note_view, system_vkey
 from ledger.mapper import format_instant
 from ledger.note import NoteError
 from ledger.rowtypes import raw, stream_id
-from ledger.tlog import Checkpoint, checkpoint_text
-from ledger.witnessing import cosignatures
 from service.actors import load_actor_signer
 from service.evidence import create_checkpoint, load_checkpoint
 from service.home import Home
+from service.pack_checkpoint import rebuilt_note, reusable_checkpoint
 
 LONDON = ZoneInfo("Europe/London")
 KEY_EVENTS = ("actor-registered", "actor-key-rotated", "actor-revoked",
@@ -112,7 +111,7 @@ def export_pack(app: LedgerApplication, home: Home, scope: Scope, output: Path,
     origin = app.origin()
     since = _since(since_file, origin) if since_file else None
     positions = _scope_positions(app, scope)
-    reuse = _reusable_checkpoint(app, max(positions), since[0] if since else 0)
+    reuse = reusable_checkpoint(app, max(positions), since[0] if since else 0)
     size = reuse["size"] if reuse else app.size()
     keys = _key_positions(app, size)
     proofs = Proofs(size, set(positions) | set(keys), since[0] if since else None)
@@ -124,7 +123,7 @@ def export_pack(app: LedgerApplication, home: Home, scope: Scope, output: Path,
     if reuse:
         if proofs.root().hex() != reuse["root_hash"]:
             raise LedgerDoesNotExtendError()
-        note = _rebuilt_note(app, origin, reuse)
+        note = rebuilt_note(app, origin, reuse)
     else:
         note = create_checkpoint(app, home, clock, by=by, tree=proofs.tree())["note"]
     records = _records(app, set(positions) | set(keys))
@@ -247,34 +246,6 @@ def _key_positions(app: LedgerApplication, size: int) -> list[int]:
         return list(conn.execute(select(t.c.position).where(
             t.c.event_type.in_(KEY_EVENTS), t.c.position <= size)
             .order_by(t.c.position)).scalars())
-
-
-def _reusable_checkpoint(app: LedgerApplication, last: int, since: int) -> dict | None:
-    """The latest checkpoint the ledger signed, if it covers the pack and can be rebuilt
-    as a note (it kept its signature)."""
-    t = app.events_table
-    with app.engine.connect() as conn:
-        state = conn.execute(select(t.c.state).where(t.c.event_type == "checkpoint-signed")
-                             .order_by(t.c.id.desc()).limit(1)).scalar()
-    try:
-        data = json.loads(bytes(state))["data"]
-        ok = int(data["size"]) >= max(last, since) and isinstance(data["note_signature"], str)
-        return {"size": int(data["size"]), "root_hash": str(data["root_hash"]),
-                "note_signature": data["note_signature"]} if ok else None
-    except (TypeError, ValueError, KeyError):
-        return None
-
-
-def _rebuilt_note(app: LedgerApplication, origin: str, cp: dict[str, Any]) -> str:
-    """The note the ledger signed (§12.3), with every witness cosignature recorded for it."""
-    text = checkpoint_text(Checkpoint(origin, cp["size"], bytes.fromhex(cp["root_hash"])))
-    lines = [f"\u2014 {origin} {cp['note_signature']}\n"]
-    for c in cosignatures(app):
-        if not isinstance(c, int) and (c.size, c.root.hex()) == (cp["size"], cp["root_hash"]):
-            line = f"\u2014 {c.witness} {c.value}\n"
-            if line not in lines:
-                lines.append(line)
-    return text + "\n" + "".join(lines)
 
 
 def _records(app: LedgerApplication, positions: set[int]) -> dict[int, dict[str, Any]]:

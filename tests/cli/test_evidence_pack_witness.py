@@ -140,3 +140,17 @@ def test_a_removed_or_altered_cosignature_line_is_found(witnessed, tmp_path, bar
         assert found.returncode == 1, (what, found.stdout)
         assert problems_of(found) == ["position 0: witness: no cosignature of witness "
                                       "witness.example/w1 verifies"], (what, found.stdout)
+
+
+def test_a_newer_uncosigned_checkpoint_does_not_cost_the_pack_its_cosignature(
+        witnessed, tmp_path, bare_python):
+    """A nightly signs a checkpoint the witness has not cosigned yet: the pack still goes
+    out under the newest cosigned one that covers it, with the witness's line."""
+    lg, witness, first = witnessed
+    assert lg.cli("checkpoint", "--output", str(tmp_path / "newer.json")).exit_code == 0
+    pack = tmp_path / "pack"
+    summary = export(lg, pack, "--case", "W-1")
+    assert not summary["new_checkpoint"] and summary["checkpoint_size"] == _size_of(first)
+    assert (pack / "checkpoint.note").read_text().count(WITNESS_LINE) == 1
+    ok = run_pack_verifier(bare_python, pack, system_vkey(lg), witness.vkey)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
