@@ -4,7 +4,6 @@ and record the witness's cosignature back in the ledger."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from cli.context import Env, emit_json, pass_env, table
 from domain.errors import InvalidFieldError
 from service.actors import list_actors
 from service.evidence import create_checkpoint
+from service.targets import check_writable
 from service.witnessing import (checkpoint_for_witness, record_cosignature, system_vkeys,
                                 witness_vkey)
 
@@ -67,13 +67,8 @@ def checkpoint(ctx: click.Context, output: str | None, note_file: str | None,
 
 
 def _check_target(option: str, path: str | None) -> None:
-    if path is None:
-        return
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise InvalidFieldError(option, "a file path in a writable folder",
-                                "cannot be written")
+    if path is not None:
+        check_writable(Path(path), option)
 
 
 @checkpoint.command("cosigned")

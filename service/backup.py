@@ -34,6 +34,7 @@ from ledger.errors import LedgerNotInitialisedError
 from ledger.erasure import settle
 from ledger.schema import data_keys_table
 from service.home import DB_FILE, Home, private_files
+from service.targets import check_writable
 
 BACKUP_HELP = "a SQLite file made by 'cspr backup'"
 
@@ -76,10 +77,7 @@ def backup(home: Home, output: Path) -> int:
         raise PostgresBackupError("'cspr backup'")
     if not source.is_file():
         raise LedgerNotInitialisedError(str(home.root))
-    folder = output.parent if str(output.parent) else Path(".")
-    if output.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise InvalidFieldError("--output", "a file path in a writable folder",
-                                "cannot be written")
+    check_writable(output, "--output")
     private_files()
     tmp = output.with_name(output.name + ".tmp")
     tmp.unlink(missing_ok=True)

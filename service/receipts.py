@@ -4,7 +4,6 @@ read back by ``verify --receipt FILE``. Checking one is ledger.receipts' busines
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from domain.errors import InvalidFieldError
 from jobs.files import replace_file
 from ledger.heads import Head
 from ledger.receipts import FIELDS
+from service.targets import check_writable
 
 _WHAT = "a receipt JSON file written by record or import --receipt"
 MAX_BYTES = 64 * 1024  # a receipt is a few hundred bytes
@@ -19,10 +19,7 @@ MAX_BYTES = 64 * 1024  # a receipt is a few hundred bytes
 
 def check_receipt_target(path: Path) -> None:
     """Refuse, before anything is appended, a receipt that could not be written after."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise InvalidFieldError("--receipt", "a file path in a writable folder",
-                                "cannot be written")
+    check_writable(path, "--receipt")
 
 
 def write_receipt(path: Path, head: Head | None) -> None:
