@@ -6,10 +6,6 @@ import click
 
 from cli.context import Env, emit_json, pass_env
 from domain.catalogue import RULE_SETS
-from projections.projector import Projector, UnreadableCasesError
-from service.calendar_england import england_calendar
-from service.queries import parse_day
-from service.recording import record_event
 
 
 @click.group()
@@ -18,6 +14,9 @@ def projections() -> None:
 
 
 def _run(env: Env, rebuild: bool, as_json: bool) -> None:
+    from projections.projector import Projector, UnreadableCasesError
+    from service.calendar_england import england_calendar
+
     projector = Projector(env.app(), england_calendar())
     report = projector.rebuild() if rebuild else projector.update()
     out = {"events_read": report.events_read, "cases": report.cases_updated,
@@ -59,6 +58,9 @@ def rule_set() -> None:
 @pass_env
 def rule_set_adopt(env: Env, name: str, effective_from: str) -> None:
     """Adopt a rule set for cases opened from a date (signed by admin)."""
+    from service.queries import parse_day
+    from service.recording import record_event
+
     parse_day(effective_from, "effective_from")
     r = record_event(env.app(), env.home, env.acting("admin"), "rule-set-adopted", None,
                      {"rule_set": name, "effective_from": effective_from})

@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env
-from service.backup import backup, restore
-from service.home import Home
 
 
 @click.command("backup")
@@ -21,6 +19,8 @@ def backup_cmd(env: Env, output: str) -> None:
     The master key is not in it: keep keys/ apart. A case erased after the backup stays
     erased when it is restored (its data key was wrapped by a master key that no longer
     exists). PostgreSQL: use pg_dump (the message says how)."""
+    from service.backup import backup
+
     events = backup(env.home, Path(output))
     click.echo(f"backed up {events} events to {output} (no keys in it)")
 
@@ -39,6 +39,9 @@ def restore_cmd(env: Env, file: str | None, target: str | None, replace: bool,
     home's current master key cannot open (cases erased after the backup), naming them.
 
     Without FILE: only drop those keys, in the database --db names (after pg_restore)."""
+    from service.backup import restore
+    from service.home import Home
+
     home = Home(Path(target), env.home.db_url) if target else env.home
     done = restore(home, Path(file) if file else None, replace)
     if as_json:

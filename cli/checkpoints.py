@@ -11,11 +11,6 @@ import click
 
 from cli.context import Env, emit_json, pass_env, table
 from domain.errors import InvalidFieldError
-from service.actors import list_actors
-from service.evidence import create_checkpoint
-from service.targets import check_writable
-from service.witnessing import (checkpoint_for_witness, record_cosignature, system_vkeys,
-                                witness_vkey)
 
 _NOTE_LIMIT = 64 * 1024  # a cosigned checkpoint is a few hundred bytes
 
@@ -41,6 +36,9 @@ def checkpoint(ctx: click.Context, output: str | None, note_file: str | None,
             raise click.UsageError("these options sign a new checkpoint; give them "
                                    "without a subcommand")
         return
+    from service.evidence import create_checkpoint
+    from service.witnessing import checkpoint_for_witness
+
     env = ctx.find_object(Env)
     by = env.acting("system")
     for option, path in (("--output", output), ("--note", note_file)):
@@ -67,6 +65,8 @@ def checkpoint(ctx: click.Context, output: str | None, note_file: str | None,
 
 
 def _check_target(option: str, path: str | None) -> None:
+    from service.targets import check_writable
+
     if path is not None:
         check_writable(Path(path), option)
 
@@ -83,6 +83,8 @@ def cosigned(env: Env, note_file: Any, vkey: str, as_json: bool) -> None:
     the note 'cspr witness cosign' gave back. Checked first (this ledger's origin, a
     checkpoint it signed of that size and root, a cosignature that verifies under
     --witness); appended as a signed checkpoint-cosigned event (by system, or --as)."""
+    from service.witnessing import record_cosignature, witness_vkey
+
     key = witness_vkey(vkey)
     text = note_file.read(_NOTE_LIMIT + 1)
     if len(text) > _NOTE_LIMIT:
@@ -103,6 +105,9 @@ def cosigned(env: Env, note_file: Any, vkey: str, as_json: bool) -> None:
 def show_vkeys(env: Env, as_json: bool) -> None:
     """``cspr actor list --vkeys``: the actors, then every system key's vkey (its name is
     the ledger's origin) with the positions it was in force. Read-only, no key needed."""
+    from service.actors import list_actors
+    from service.witnessing import system_vkeys
+
     app = env.home.open_for_verification()
     try:
         actors, vkeys = list_actors(app), system_vkeys(app)

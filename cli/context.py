@@ -6,17 +6,19 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from domain import limits
 from domain.errors import InvalidFieldError, RuleViolationError
-from ledger.app import LedgerApplication
-from ledger.errors import MissingActorError
-from service import passphrases
-from service.home import Home
 from cli.output import emit_json  # noqa: F401  (re-exported: every command prints JSON)
+
+if TYPE_CHECKING:  # the database stack is loaded by the first command that opens it
+    from ledger.app import LedgerApplication
+    from service.home import Home
 
 
 def ask_on_terminal(prompt: str, twice: bool) -> str:
@@ -26,20 +28,31 @@ def ask_on_terminal(prompt: str, twice: bool) -> str:
 
 @dataclass
 class Env:
-    home: Home
+    root: Path
+    db: str | None
     actor: str | None
 
-    def __post_init__(self) -> None:
-        # A passphrase not in the environment is asked only where someone can type it:
-        # under cron, or with input piped in, the command is refused instead of waiting.
+    @cached_property
+    def home(self) -> Home:
+        """Made when a command first needs it, so that `--help` and commands without a
+        ledger load neither the database stack nor the key code."""
+        from service import passphrases
+        from service.home import Home
+
+        # Every key is found under the home, so every passphrase is asked for after this.
+        # One not in the environment is asked only where someone can type it: under cron,
+        # or with input piped in, the command is refused instead of waiting.
         passphrases.install(passphrases.Passphrases(
             ask=ask_on_terminal if sys.stdin is not None and sys.stdin.isatty() else None))
+        return Home(self.root, self.db)
 
     def app(self) -> LedgerApplication:
         return self.home.open()
 
     def require_actor(self) -> str:
         if not self.actor:
+            from ledger.errors import MissingActorError  # loads eventsourcing: not at start-up
+
             raise MissingActorError()
         # Checked before the name is used to find a key file; not repeated back if wrong.
         if re.fullmatch(limits.ACTOR_PATTERN, self.actor) is None:

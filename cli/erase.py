@@ -6,7 +6,6 @@ import click
 
 from cli.context import Env, emit_json, pass_env
 from cli.keys import PASSPHRASE_RULE
-from service.erasure import erase_case
 
 
 @click.command("erase", epilog=PASSPHRASE_RULE)
@@ -25,6 +24,8 @@ def case_erase(env: Env, ref: str, reason: str, cosigner: str, as_json: bool) ->
     backups) opens any more. The events, their signatures and the chain still verify.
 
     A crash part way is finished by running the same command again."""
+    from service.erasure import erase_case
+
     done = erase_case(env.app(), env.home, ref, reason, cosigner, by=env.acting("admin"))
     if as_json:
         emit_json(done.as_json())

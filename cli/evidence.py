@@ -9,10 +9,6 @@ import click
 
 from cli.context import Env, emit_json, pass_env
 from domain.errors import InvalidFieldError
-from evidence import verify_pack
-from service.packs import Scope, export_pack
-from service.queries import parse_day
-from service.witnessing import system_vkeys
 
 
 @click.group()
@@ -38,6 +34,9 @@ def export(env: Env, case_ref: str | None, start: str | None, end: str | None,
     a signed checkpoint (a new one, signed by system or --as, if the latest does not
     cover them), an inclusion proof per event, index.html and verify.py. Personal data
     is left out."""
+    from service.packs import Scope, export_pack
+    from service.queries import parse_day
+
     if (case_ref is None) == (start is None and end is None) or \
             (case_ref is None and (start is None or end is None)):
         raise InvalidFieldError("--case", "either --case REF, or both --from and --to",
@@ -76,6 +75,9 @@ def verify(env: Env, pack: str, vkeys: tuple[str, ...], witnesses: tuple[str, ..
            as_json: bool) -> None:
     """Check PACK (folder or .zip) exactly as its verify.py does; exit 1 with each
     problem and its position."""
+    from evidence import verify_pack
+    from service.witnessing import system_vkeys
+
     if not vkeys:
         app = env.home.open_for_verification()
         try:

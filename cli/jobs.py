@@ -7,11 +7,7 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env
-from jobs.compliance import compliance
-from jobs.nightly import run_nightly
-from jobs.render import to_csv, to_html, to_json
-from projections.signed import personal_data_log
-from service.queries import Queries, parse_day
+from cli.retention import retention_report
 
 
 @click.group()
@@ -28,6 +24,9 @@ def nightly(env: Env, as_of: str | None, as_json: bool) -> None:
     letters, sign a checkpoint and write the compliance report. Safe to run twice. Exits
     1 while a verify finding is unacknowledged (nothing is then recorded) or a case could
     not be processed (every other case was)."""
+    from jobs.nightly import run_nightly
+    from service.queries import parse_day
+
     env.only_as("system", "jobs nightly")
     result = run_nightly(env.app(), env.home, parse_day(as_of))
     if as_json:
@@ -57,6 +56,9 @@ def report() -> None:
     """Reports for the partnership's board and inspectors."""
 
 
+report.add_command(retention_report)
+
+
 @report.command("compliance")
 @click.option("--from", "since", required=True, help="first day of the period")
 @click.option("--to", "until", required=True, help="last day of the period")
@@ -66,6 +68,11 @@ def report() -> None:
 @pass_env
 def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | None) -> None:
     """Timeliness per clock, the breaches, and overdue actions with their escalations."""
+    from jobs.compliance import compliance
+    from jobs.render import to_csv, to_html, to_json
+    from projections.signed import personal_data_log
+    from service.queries import Queries, parse_day
+
     start, end = parse_day(since, "from"), parse_day(until, "to")
     q = Queries(env.app())
     as_of = min(end, q.today)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from cli.context import Env, ask_on_terminal, emit_json, pass_env, table
-from service.protection import protect_keys
 
 # Shown in `actor protect --help`; README "Keys and passphrases" says the same.
 PASSPHRASE_RULE = """\b
@@ -40,6 +39,8 @@ def actor_protect(env: Env, names: tuple[str, ...], change: bool, as_json: bool)
     renamed over it); NAME's retired keys are sealed too; a key already sealed is left
     as it is. The key itself does not change, so nothing is recorded in the ledger;
     if the clear file may have been copied, rotate the key as well."""
+    from service.protection import protect_keys
+
     rows = [{"actor": name, **row} for name in names
             for row in protect_keys(env.home.keys, name, change)]
     if as_json:

@@ -8,10 +8,7 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env, table
-from service.chronology import chronology
-from service.erasure import erasure_record
-from service.disclosure import check_output_target, disclose, write_disclosure
-from service.queries import Queries, parse_day, parse_instant
+from cli.erase import case_erase
 
 CLOCK_COLUMNS = [("case", "CASE"), ("clock", "CLOCK"), ("action", "ACTION"),
                  ("starts_on", "STARTS"), ("due_on", "DUE"), ("status", "STATUS"),
@@ -34,11 +31,16 @@ def case() -> None:
     """Where each case stands: list, show (as of any past instant), decision history."""
 
 
+case.add_command(case_erase)
+
+
 @case.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def case_list(env: Env, as_json: bool) -> None:
     """Every case with its stage and how many clocks are breached or at risk."""
+    from service.queries import Queries
+
     q = Queries(env.app())
     rows = q.case_list()
     if as_json:
@@ -57,6 +59,8 @@ def case_list(env: Env, as_json: bool) -> None:
 @pass_env
 def case_show(env: Env, ref: str, as_of: str | None, as_json: bool) -> None:
     """One case: stage, decisions and every clock, optionally as the ledger knew it then."""
+    from service.queries import Queries, parse_instant
+
     view = Queries(env.app()).view(ref, as_of_instant=parse_instant(as_of)).as_json()
     if as_json:
         emit_json(view)
@@ -84,6 +88,8 @@ def case_history(env: Env, ref: str, as_json: bool) -> None:
 
     Read from the signed events, each decision checked against its signature and key
     before it is shown (exit 1 naming the events that do not verify)."""
+    from service.queries import Queries
+
     rows = Queries(env.app()).history(ref)
     if as_json:
         emit_json(rows)
@@ -110,6 +116,8 @@ def case_history(env: Env, ref: str, as_json: bool) -> None:
 @pass_env
 def case_diff(env: Env, ref: str, since: str, until: str, as_json: bool) -> None:
     """What changed between two instants: events added, clocks changed, decisions made."""
+    from service.queries import Queries, parse_instant
+
     d = Queries(env.app()).diff(ref, parse_instant(since, "from"), parse_instant(until, "to"))
     if as_json:
         emit_json(d)
@@ -143,6 +151,9 @@ def case_chronology(env: Env, ref: str, include_personal: bool, purpose: str | N
     Read from the signed events, each entry checked against its signature and key before
     it is shown. With --include-personal, a signed personal-data-accessed event (who, why,
     which fields) is appended first; if it is refused, nothing is shown."""
+    from service.chronology import chronology
+    from service.erasure import erasure_record
+
     erased = erasure_record(env.app(), ref) if include_personal else None
     if erased:  # issue 10: nothing personal is left to open, so nothing is read
         click.echo(f"case {ref}: personal data erased on {erased['on']} by {erased['by']} "
@@ -173,6 +184,8 @@ def case_disclose(env: Env, ref: str, to: str, purpose: str, output: str | None)
     Needs --as with a role entitled to read personal data, and their passphrase. A signed
     personal-data-disclosed event (who, to whom, why, which fields) is appended first; if
     it is refused, nothing is written."""
+    from service.disclosure import check_output_target, disclose, write_disclosure
+
     if output:
         check_output_target(Path(output))
     disclosure = disclose(env.app(), env.home, ref, env.actor, to, purpose)
@@ -191,6 +204,8 @@ def case_disclose(env: Env, ref: str, to: str, purpose: str, output: str | None)
 @pass_env
 def deadlines(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) -> None:
     """Every statutory clock: start, due date, status, when it was met."""
+    from service.queries import Queries, parse_day
+
     q = Queries(env.app())
     rows = q.deadlines(case_ref, parse_day(as_of))
     if as_json:
@@ -207,6 +222,8 @@ def deadlines(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) 
 @pass_env
 def actions(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) -> None:
     """Improvement actions: original and current deadline, status, escalations."""
+    from service.queries import Queries, parse_day
+
     q = Queries(env.app())
     rows = q.actions(case_ref, parse_day(as_of))
     if as_json:

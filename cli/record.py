@@ -6,17 +6,17 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from domain import limits
 from domain.catalogue import BY_THEIR_COMMANDS, EVENT_TYPES, describe
 from domain.errors import InvalidFieldError, UnknownEventTypeError
-from ledger.heads import Head
-from service.receipts import check_receipt_target, write_receipt
-from service.recording import import_lines, parse_data, record_event
 from cli.context import Env, emit_json, pass_env
+
+if TYPE_CHECKING:
+    from ledger.heads import Head
 
 CASE_STREAMS = ("case", "review", "action")
 RECORDABLE = [n for n, t in EVENT_TYPES.items()
@@ -55,6 +55,8 @@ def _read_text(path: str, option: str, limit: int) -> str:
 
 
 def _read_data(data: str | None, data_file: str | None) -> dict[str, Any]:
+    from service.recording import parse_data
+
     if data is not None and data_file is not None:
         raise click.UsageError("give --data or --data-file, not both")
     if data_file is not None:
@@ -88,6 +90,9 @@ def _make_command(type_name: str) -> click.Command:
     @click.pass_obj
     def run(env: Env, case: str, data: str | None, data_file: str | None,
             occurred_at: str | None, as_json: bool, receipt_file: str | None) -> None:
+        from service.receipts import check_receipt_target, write_receipt
+        from service.recording import record_event
+
         if receipt_file:
             check_receipt_target(Path(receipt_file))
         receipt = record_event(env.app(), env.home, env.require_actor(), type_name, case,
@@ -104,7 +109,8 @@ def _make_command(type_name: str) -> click.Command:
 
     params = [
         click.Option(["--case"], required=et.stream in CASE_STREAMS,
-                     help="the case reference"),
+                     help="the case reference" if et.stream in CASE_STREAMS else
+                     "none: this event is about the whole ledger (a case given is refused)"),
         click.Option(["--data"], help="the event's fields as a JSON object"),
         click.Option(["--data-file"], help="read the JSON object from a file, or - for stdin"),
         click.Option(["--occurred-at"], help="when it happened (ISO date or date-time; "
@@ -163,6 +169,9 @@ def import_(env: Env, file: str, as_json: bool, receipt_file: str | None) -> Non
     on the terminal (see 'cspr actor protect --help').
     The last receipt carries the import's signed head ("receipt").
     """
+    from service.receipts import check_receipt_target, write_receipt
+    from service.recording import import_lines
+
     if receipt_file:
         check_receipt_target(Path(receipt_file))
     with _open_lines(file) as lines:

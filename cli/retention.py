@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from cli.context import Env, emit_json, pass_env, table
-from jobs.retention import retention
-from service.queries import Queries, parse_day
 
 
 @click.command("retention")
@@ -21,6 +19,9 @@ def retention_report(env: Env, days: int, as_of: str | None, as_json: bool) -> N
     """Cases whose last event is older than the retention period and whose personal
     data is not erased yet, each with the command that erases it (an admin and a
     co-signer run it)."""
+    from jobs.retention import retention
+    from service.queries import Queries, parse_day
+
     q = Queries(env.app())
     rows = [r.as_json() for r in retention(q.app, days, parse_day(as_of) or q.today)]
     if as_json:
