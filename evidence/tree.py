@@ -13,10 +13,10 @@ event. ``ledger.proofs.proof_ranges`` names the ranges of a consistency proof.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ledger.merkle import EMPTY_ROOT, CompactRange, node_hash
-from ledger.proofs import proof_ranges
+from ledger.proofs import frontier_ranges, proof_ranges
 
 Range = tuple[int, int]  # [lo, hi): leaves lo+1..hi, i.e. positions lo+1..hi
 
@@ -44,7 +44,8 @@ class Proofs:
     """Feed it the leaf hashes of positions 1..size in order (``append``), then read the
     proofs. ``root_at(m)`` is the root of the first m leaves, kept for ``roots`` given."""
 
-    def __init__(self, size: int, positions: Iterable[int], since: int | None = None):
+    def __init__(self, size: int, positions: Iterable[int], since: int | None = None,
+                 also: Iterable[Range] = ()):
         self.size = size
         self.positions = sorted(set(positions))
         self.paths = {p: inclusion_ranges(p - 1, size) for p in self.positions}
@@ -52,6 +53,7 @@ class Proofs:
         self.consistency_ranges = proof_ranges(since, size) if since else []
         self.wanted = {r for path in self.paths.values() for r in path}
         self.wanted.update(self.consistency_ranges)
+        self.wanted.update(also)
         self.hashes: dict[Range, bytes] = {}
         self.stack: list[tuple[int, int, bytes]] = []
         self.n = 0
@@ -74,6 +76,24 @@ class Proofs:
         self.n = i + 1
         if self.n == self.since:
             self.roots[self.n] = self._fold(0)
+
+    def from_hashes(self, lookup: Callable[[set[Range]], dict[Range, bytes]]) -> None:
+        """Instead of ``append``-ing every leaf: ``lookup`` gives the hash of each perfect
+        subtree wanted and of the compact range at ``size`` (and at ``since``), from
+        which ``finish`` folds the right-edge ones."""
+        frontier = frontier_ranges(self.size)
+        earlier = frontier_ranges(self.since) if self.since else []
+        perfect = {r for r in self.wanted if _is_perfect(r)}
+        got = lookup(perfect | set(frontier) | set(earlier))
+        self.hashes.update((r, got[r]) for r in perfect)
+        self.stack = [(lo, hi, got[(lo, hi)]) for lo, hi in frontier]
+        self.n = self.size
+        if earlier:
+            parts = [got[r] for r in earlier]
+            root = parts[-1]
+            for h in reversed(parts[:-1]):
+                root = node_hash(h, root)
+            self.roots[self.since] = root
 
     def _fold(self, lo: int) -> bytes:
         parts = [h for plo, _, h in self.stack if plo >= lo]
@@ -104,3 +124,8 @@ class Proofs:
 
     def consistency(self) -> list[bytes]:
         return [self.hashes[r] for r in self.consistency_ranges]
+
+
+def _is_perfect(r: Range) -> bool:
+    width = r[1] - r[0]
+    return width > 0 and not width & (width - 1) and r[0] % width == 0

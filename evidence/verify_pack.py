@@ -22,10 +22,14 @@ import base64
 import binascii
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import sys
 import unicodedata
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +69,30 @@ def verifies(pk: bytes, sig: bytes, msg: bytes) -> bool:
         return True
     except (InvalidSignature, ValueError, TypeError):
         return False
+
+
+def _verify_chunk(chunk: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    return [verifies(pk, sig, msg) for pk, sig, msg in chunk]
+
+
+def verify_all(tasks: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Whether each (public key, signature, message) verifies, on every core when there
+    are enough to pay for the worker processes (forked: nothing is imported again);
+    in this process where forking is not available."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(tasks) < 2000 or workers < 2:
+        return _verify_chunk(tasks)
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return _verify_chunk(tasks)
+    step = -(-len(tasks) // (workers * 4))
+    chunks = [tasks[i:i + step] for i in range(0, len(tasks), step)]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return [ok for part in pool.map(_verify_chunk, chunks) for ok in part]
+    except (OSError, BrokenProcessPool):
+        return _verify_chunk(tasks)
 
 
 def signed_bytes(stream: str, version: int, topic: str, state: bytes) -> bytes:  # §6
@@ -310,6 +338,11 @@ class Check:
         ledger, chain_at, counts = "", {0: bytes(32)}, dict.fromkeys(
             ("signature", "inclusion", "head", "chain"), 0)
         partnership, versions = None, {}
+        # Signatures are checked after the walk, on every core (verify_all): the walk's
+        # other checks do not depend on them, and they are most of a big pack's time.
+        tasks: list[tuple[bytes, bytes, bytes]] = []
+        owed: list[tuple[int, str, str, str]] = []  # (position, kind, detail, counter)
+        candidates: list[tuple[dict[str, Any], int, int, int]] = []
         for r in records:
             n = r["position"]
             try:
@@ -334,10 +367,13 @@ class Check:
             if kind == "ledger-initialised" and partnership is None:
                 partnership = str(p["data"]["partnership"])
             versions.setdefault(r["originator_id"], []).append(r["originator_version"])
-            if key is None or not verifies(key.pk, sig, signed):
+            first_task = len(tasks)
+            if key is None:
                 self.add(n, "signature", "the event signature does not verify")
             else:
-                counts["signature"] += 1
+                tasks.append((key.pk, sig, signed))
+                owed.append((n, "signature", "the event signature does not verify",
+                             "signature"))
             leaf = sha(b"\x00" + signed + sig)
             if n - 1 in chain_at:
                 if chain != sha(chain_at[n - 1] + leaf):
@@ -348,19 +384,25 @@ class Check:
             if r.get("head_signature") is not None and key is not None:
                 msg = head_message(ledger, n, chain.hex(),
                                    r["head_previous"] or 0)
-                if not verifies(key.pk, bytes.fromhex(r["head_signature"]), msg):
-                    self.add(n, "head_signature", "the signed head does not verify")
-                else:
-                    counts["head"] += 1
+                tasks.append((key.pk, bytes.fromhex(r["head_signature"]), msg))
+                owed.append((n, "head_signature", "the signed head does not verify", "head"))
             path = [bytes.fromhex(h) for h in proofs.get(str(n), [])]
             if n > size or root_from_inclusion(leaf, n - 1, size, path) != root:
                 self.add(n, "inclusion", "the inclusion proof does not lead to the "
                                          "checkpoint's root")
             else:
                 counts["inclusion"] += 1
-            if len(self.problems) == before:
-                self.verified.append({"position": n, "payload": p, "in_scope": r["in_scope"],
-                                      "roles": sorted(key.roles) if key else []})
+            candidates.append(({"position": n, "payload": p, "in_scope": r["in_scope"],
+                                "roles": sorted(key.roles) if key else []},
+                               len(self.problems) - before, first_task, len(tasks)))
+        results = verify_all(tasks)
+        for ok, (n, kind, detail, counter) in zip(results, owed):
+            if ok:
+                counts[counter] += 1
+            else:
+                self.add(n, kind, detail)
+        self.verified += [c for c, found, lo, hi in candidates
+                          if not found and all(results[lo:hi])]
         self.check_identity(ledger, partnership)
         self.check_scope(records, versions)
         self.done += [("event signatures verified with the replayed key registry",

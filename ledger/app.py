@@ -16,7 +16,8 @@ from sqlalchemy import Table, inspect, select
 from sqlalchemy.engine import Engine
 
 from domain.streams import LedgerStream, Stream, stream_id
-from ledger.envelope import Sealer
+from ledger.envelope import Sealer, stored_master_id
+from ledger.errors import MasterKeyMismatchError, MasterKeyRotatedError
 from ledger.mapper import SigningMapper, signing_as
 from ledger.signing import Signer
 
@@ -112,6 +113,9 @@ class LedgerApplication(Application):
                 self.recorder.lock_for_writing(session)  # type: ignore[attr-defined]
                 yield
             ok = True
+        except MasterKeyRotatedError:
+            self._master_rotated()
+            raise
         finally:
             self._outer = False
             self.sealer.saved(ok)
@@ -127,10 +131,22 @@ class LedgerApplication(Application):
             with signing_as(*signers):
                 recordings = self._save_streams(streams)
             ok = True
+        except MasterKeyRotatedError:
+            if not self._outer:
+                self._master_rotated()
+            raise
         finally:
             if not self._outer:  # else the data keys are settled when it commits
                 self.sealer.saved(ok)
         return [r.notification.id for r in recordings]
+
+    def _master_rotated(self) -> None:
+        """The master key held was retired by an erasure in another process: drop it and
+        every key opened with it, so the caller's retry wraps under the key in force."""
+        self.sealer.forget()
+        stored = stored_master_id(self.engine)
+        if stored is not None and self.sealer.master_id != stored:
+            raise MasterKeyMismatchError()  # the file itself is not the key in force
 
     def ledger_id(self) -> str:
         """The hex chain hash at position 1 (ledger.identity); empty before the first event."""

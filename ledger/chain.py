@@ -63,5 +63,7 @@ class SignedStoredEvent(StoredEvent):
     leaf: bytes  # computed where it is signed, so nothing is hashed under the lock
     # A new case's wrapped data key, stored in the same transaction as this event.
     new_data_key: bytes | None = None
+    # The id of the master key that wrapped it (ledger.envelope.master_id).
+    data_key_master: str | None = None
     # Who signed it: the last event of a transaction signs the transaction's head with it.
     signer: Any = field(default=None, compare=False, repr=False)

@@ -177,6 +177,23 @@ def leaf_rows(app: "LedgerApplication", after: int,
             last = batch[-1][0]
 
 
+def leaves_at(app: "LedgerApplication", indexes: list[int]) -> dict[int, bytes]:
+    """The leaf hash of each leaf index given (0-based: index i is position i + 1)."""
+    t = app.events_table
+    columns = [raw(t.c[name]) for name in ("originator_id", "originator_version", "topic",
+                                           "state", "signature")]
+    out: dict[int, bytes] = {}
+    with app.engine.connect() as conn:
+        for i in range(0, len(indexes), 900):
+            chunk = [index + 1 for index in indexes[i:i + 900]]
+            for position, oid, version, topic, state, signature in conn.execute(
+                    select(t.c.position, *columns).where(t.c.position.in_(chunk))):
+                out[position - 1] = leaf_hash_of(
+                    signed_bytes(stream_id(oid) or "", version, topic, bytes(state)),
+                    bytes(signature))
+    return out
+
+
 def read_leaves(app: "LedgerApplication", after: int = 0) -> tuple[list[bytes], bytes]:
     """The leaf hashes of the events after position ``after``, in order, and the stored
     chain hash of the last one read (GENESIS when there is none)."""

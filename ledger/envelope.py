@@ -14,6 +14,7 @@ sealed bytes, so:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from ledger.canonical import canonical_json, loads
 from ledger.errors import PersonalDataUnavailableError
-from ledger.schema import data_keys_table
+from ledger.schema import data_keys_table, master_key_table
 from ledger.signing import check_private
 
 NONCE = 12
@@ -43,6 +44,18 @@ def create_master_key(keys_dir: Path) -> Path:
 
 def _aad(purpose: str, case_ref: str) -> bytes:
     return f"cspr-ledger/{purpose}/v1\n{case_ref}".encode()
+
+
+def master_id(key: bytes) -> str:
+    """A name for a master key that reveals nothing of it: what ``cspr_master_key``
+    holds."""
+    return hashlib.sha256(b"cspr-ledger/master-id/v1\n" + key).hexdigest()[:32]
+
+
+def stored_master_id(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(master_key_table.c.key_id)
+                            .where(master_key_table.c.id == 1)).scalar()
 
 
 def wrap(master: AESGCM, case_ref: str, key: bytes) -> bytes:
@@ -66,6 +79,7 @@ class Sealer:
         self.engine = engine
         self.keys_dir = keys_dir
         self._master: AESGCM | None = None
+        self._master_id: str | None = None
         self._case_keys: dict[str, AESGCM] = {}
         # Keys proposed during a save and not yet committed: (key, wrapped, carried).
         self._pending: dict[str, tuple[AESGCM, bytes, bool]] = {}
@@ -83,11 +97,19 @@ class Sealer:
                 raw = path.read_bytes()
                 check_private(path)
                 self._master = AESGCM(raw)
+                self._master_id = master_id(raw)
             except FileNotFoundError:
                 raise PersonalDataUnavailableError(
                     f"no master key in {self.keys_dir}: personal data cannot be sealed"
                 )
         return self._master
+
+    @property
+    def master_id(self) -> str:
+        """The id of the master key in use (loading it if needed)."""
+        if self._master is None:
+            self.master  # noqa: B018 (loads it and its id)
+        return self._master_id or ""
 
     def _stored_key(self, case_ref: str) -> bytes | None:
         with self.engine.connect() as conn:
@@ -99,7 +121,7 @@ class Sealer:
         return None if row is None else bytes(row[0])
 
     def _case_key(self, case_ref: str, create: bool) -> AESGCM:
-        if case_ref in self._case_keys:
+        if case_ref in self._case_keys and self._still_in_force():
             return self._case_keys[case_ref]
         if create and case_ref in self._pending:
             return self._pending[case_ref][0]
@@ -152,9 +174,19 @@ class Sealer:
         except InvalidTag:
             raise PersonalDataUnavailableError("sealed personal data does not open")
 
+    def _still_in_force(self) -> bool:
+        """Whether the master key held is still the ledger's; if not (another process
+        erased a case and rotated it), drop every key held, the erased case's with them."""
+        stored = stored_master_id(self.engine)
+        if stored is None or stored == self._master_id:
+            return True
+        self.forget()
+        return False
+
     def forget(self) -> None:
         """Drop every key held in memory (after the master key was rotated)."""
         self._master = None
+        self._master_id = None
         self._case_keys.clear()
 
     def destroy_case_key(self, case_ref: str) -> bool:

@@ -16,7 +16,8 @@ The files under ``keys/`` during a rotation:
 
 The steps, in order: (1) stage ``master.key.new``; (2) one database transaction, holding
 the ledger's write lock: re-wrap every other case's key under the new key, delete the
-erased case's row, commit; (3) promote: link ``master.key`` to ``master.key.old``, rename
+erased case's row, name the new key in ``cspr_master_key`` (a writer still holding the
+old key is then refused under the same lock, and retries with the new one), commit; (3) promote: link ``master.key`` to ``master.key.old``, rename
 ``master.key.new`` over ``master.key``; (4) sweep: re-wrap any row a concurrent writer
 wrapped under the old key meanwhile; (5) overwrite ``master.key.old``, fsync, unlink.
 
@@ -46,8 +47,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.files import fsync_dir
-from ledger.envelope import MASTER_KEY_FILE, unwrap, wrap
-from ledger.schema import data_keys_table, head_table
+from ledger.envelope import MASTER_KEY_FILE, master_id, unwrap, wrap
+from ledger.schema import data_keys_table, head_table, master_key_table
 
 STAGED = MASTER_KEY_FILE + ".new"
 RETIRED = MASTER_KEY_FILE + ".old"
@@ -105,6 +106,15 @@ def _lock(conn: Connection) -> None:
     # row lock on the head, so no append runs until this transaction ends.
     h = head_table.c
     conn.execute(update(head_table).where(h.id == 1).values(position=h.position))
+
+
+def name_master(conn: Connection, key: bytes) -> None:
+    """``cspr_master_key`` names ``key``: from now on the recorder refuses a new case key
+    wrapped under any other (a process still holding the retired one retries)."""
+    m = master_key_table.c
+    if conn.execute(update(master_key_table).where(m.id == 1)
+                    .values(key_id=master_id(key))).rowcount == 0:
+        conn.execute(master_key_table.insert().values(id=1, key_id=master_id(key)))
 
 
 def _rows(conn: Connection) -> list[tuple[str, bytes]]:
@@ -204,5 +214,6 @@ def _rotate(engine: Engine, keys: Path, case_ref: str) -> Shredded:
         moved, unreadable = _rewrap(conn, old, AESGCM(new_key), case_ref)
         t = data_keys_table.c
         deleted = conn.execute(delete(data_keys_table).where(t.case_ref == case_ref))
+        name_master(conn, new_key)
     _finish(engine, keys)  # steps 3 to 5
     return Shredded(deleted.rowcount > 0, moved, unreadable)

@@ -7,6 +7,8 @@ refused check (1).
 
 from __future__ import annotations
 
+from eventsourcing.persistence import IntegrityError
+
 from domain.errors import CsprError, InvalidInputError, RuleViolationError
 
 
@@ -132,3 +134,15 @@ class UnsignedHeadError(CsprError):
             "the ledger was changed outside cspr, and nothing is appended until an admin "
             "has looked: run 'cspr verify', then acknowledge the finding "
             "(cspr record integrity-alarm-acknowledged)")
+
+
+class MasterKeyRotatedError(IntegrityError):
+    """A new case key was wrapped under a master key the ledger no longer uses (another
+    process erased a case meanwhile): the writer reloads the master key and retries."""
+
+
+class MasterKeyMismatchError(CsprError):
+    def __init__(self) -> None:
+        super().__init__("this home's keys/master.key is not the master key the database's "
+                         "data keys are wrapped under (a database restored into another "
+                         "home?): nothing was appended; see 'cspr restore --help'")

@@ -95,6 +95,7 @@ class SigningMapper(Mapper):
             event_type=content["type"],
             leaf=leaf_hash_of(signed, signature),
             new_data_key=new_key,
+            data_key_master=self.sealer.master_id if new_key is not None else None,
             signer=signer,
         )
 

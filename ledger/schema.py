@@ -82,11 +82,31 @@ head_table = Table(
 )
 
 # Per-case data keys, wrapped by the master key that lives only under <home>/keys/.
-# Deleting a row erases that case's personal data for good while every signature verifies.
+# Deleting a row is not erasure (dead tuples, WAL pages and backups keep it): ledger.erasure.
 data_keys_table = Table(
     "cspr_data_keys",
     metadata,
     Column("case_ref", String(64), primary_key=True),
     Column("wrapped", LargeBinary, nullable=False),
     Column("created_at", String(32), nullable=False),
+)
+
+# The id of the master key the data keys are wrapped under (ledger.envelope.master_id):
+# one row, moved by an erasure's re-wrap in the same transaction, so that a process still
+# holding the retired master key in memory cannot store a new case key under it.
+master_key_table = Table(
+    "cspr_master_key",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_id", String(64), nullable=False),
+)
+
+# Derived, never trusted: hashes of complete Merkle subtrees, so that proofs do not rehash
+# the whole ledger (ledger.merkle_cache). Rebuilt from the events at will.
+merkle_table = Table(
+    "cspr_merkle_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BIGINT, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
 )

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.chain import GENESIS, SignedStoredEvent, link
+from ledger.errors import MasterKeyRotatedError
 from ledger.head_guard import HeadGuard
 from ledger.heads import head_message
 from ledger.schema import (
@@ -41,6 +42,7 @@ from ledger.schema import (
     add_extra_indexes,
     data_keys_table,
     head_table,
+    master_key_table,
     metadata,
 )
 
@@ -178,6 +180,8 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         keys = [{"case_ref": e.case_ref, "wrapped": e.new_data_key, "created_at": e.recorded_at}
                 for e in stored_events if e.new_data_key is not None]  # type: ignore[attr-defined]
         if keys:
+            _check_master(session, {e.data_key_master for e in stored_events  # type: ignore
+                                    if e.new_data_key is not None})  # type: ignore
             # A concurrent first writer of the same case makes this fail and the whole
             # append retry with that writer's key: one key per case, never an orphan.
             session.execute(insert(data_keys_table), keys)
@@ -247,3 +251,16 @@ class LedgerFactory(SQLAlchemyFactory):
         if env.get(self.READ_ONLY) == "y":
             self.datastore_class = ReadOnlyDatastore
         super().__init__(env)
+
+
+def _check_master(session: Session, used: set[str | None]) -> None:
+    """Under the write lock: the new data keys are wrapped under the master key in force.
+    An erasure moves ``cspr_master_key`` under the same lock, so a writer still holding
+    the retired key is refused here, before anything is stored under it."""
+    t = master_key_table.c
+    stored = session.execute(select(t.key_id).where(t.id == 1)).scalar()
+    if stored is None and len(used) == 1 and None not in used:
+        # A ledger made before the row existed: the first key stored names its master.
+        session.execute(insert(master_key_table).values(id=1, key_id=next(iter(used))))
+    elif used != {stored}:
+        raise MasterKeyRotatedError()

@@ -31,8 +31,8 @@ from domain.errors import InvalidFieldError, InvalidInputError, RuleViolationErr
 from ledger.app import normalise_url
 from ledger.envelope import MASTER_KEY_FILE, unwrap
 from ledger.errors import LedgerNotInitialisedError
-from ledger.erasure import settle
-from ledger.schema import data_keys_table
+from ledger.erasure import name_master, settle
+from ledger.schema import data_keys_table, master_key_table
 from service.home import DB_FILE, Home, private_files
 from service.targets import check_writable
 
@@ -95,23 +95,27 @@ def backup(home: Home, output: Path) -> int:
     return events
 
 
-def _master(home: Home) -> AESGCM:
+def _master(home: Home) -> bytes:
     path = home.keys / MASTER_KEY_FILE
     if not path.is_file():
         raise LedgerNotInitialisedError(f"{home.root} (no keys/{MASTER_KEY_FILE}: a backup "
                                         "holds no key; restore into the home whose keys/ "
                                         "you kept)")
-    return AESGCM(path.read_bytes())
+    return path.read_bytes()
 
 
-def drop_unreadable_keys(engine: Engine, master: AESGCM) -> tuple[int, list[str]]:
-    """Delete every data-key row ``master`` cannot open: (rows kept, cases dropped)."""
+def drop_unreadable_keys(engine: Engine, key: bytes) -> tuple[int, list[str]]:
+    """Delete every data-key row the master ``key`` cannot open, and name ``key`` as the
+    master in force (a backup names the one of its day): (rows kept, cases dropped)."""
     t = data_keys_table.c
+    master = AESGCM(key)
+    master_key_table.create(engine, checkfirst=True)  # a backup made before it existed
     with engine.begin() as conn:
         rows = conn.execute(select(t.case_ref, t.wrapped)).all()
         dead = sorted(r[0] for r in rows if unwrap(master, r[0], bytes(r[1])) is None)
         for case_ref in dead:
             conn.execute(delete(data_keys_table).where(t.case_ref == case_ref))
+        name_master(conn, key)
     return len(rows) - len(dead), dead
 
 

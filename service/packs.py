@@ -6,10 +6,10 @@ The pack holds the events in scope as stored (payload bytes, signatures, chain h
 signed heads; never the sealed personal data, whose SHA-256 commitment is in the signed
 payload), every key event and rule-set event up to its checkpoint, a C2SP checkpoint note
 (the latest the ledger signed if it covers everything, with its witnesses'
-cosignatures; else a new one), an inclusion proof per event computed in one pass over
-the leaves (evidence.tree), and a consistency proof from the checkpoint the recipient
-already holds. Before anything is written where the recipient will look, the pack is
-verified with the very verify.py it ships, and its page is rendered from what verified.
+cosignatures; else a new one), an inclusion proof per event (service.pack_proofs), and a
+consistency proof from the checkpoint the recipient already holds. Before anything is
+written where the recipient will look, the pack is verified with the very verify.py it
+ships, and its page is rendered from what verified.
 """
 
 from __future__ import annotations
@@ -32,9 +32,7 @@ from domain.errors import CsprError, InvalidFieldError, UnknownCaseError
 from evidence import verify_pack
 from evidence.html import render
 from evidence.readme import TEXT as README
-from evidence.tree import Proofs
 from ledger.app import LedgerApplication
-from ledger.checkpoint import leaf_rows
 from ledger.checkpoint_note import note_view, system_vkey
 from ledger.mapper import format_instant
 from ledger.note import NoteError
@@ -43,6 +41,7 @@ from service.actors import load_actor_signer
 from service.evidence import create_checkpoint, load_checkpoint
 from service.home import Home
 from service.pack_checkpoint import rebuilt_note, reusable_checkpoint
+from service.pack_proofs import pack_proofs
 
 LONDON = ZoneInfo("Europe/London")
 KEY_EVENTS = ("actor-registered", "actor-key-rotated", "actor-revoked",
@@ -114,10 +113,9 @@ def export_pack(app: LedgerApplication, home: Home, scope: Scope, output: Path,
     reuse = reusable_checkpoint(app, max(positions), since[0] if since else 0)
     size = reuse["size"] if reuse else app.size()
     keys = _key_positions(app, size)
-    proofs = Proofs(size, set(positions) | set(keys), since[0] if since else None)
-    for leaf, _ in leaf_rows(app, 0, size):
-        proofs.append(leaf)
-    proofs.finish()
+    proofs = pack_proofs(app, size, set(positions) | set(keys),
+                         since[:2] if since else None,
+                         bytes.fromhex(reuse["root_hash"]) if reuse else None)
     if since and proofs.roots.get(since[0]) != since[1]:
         raise LedgerDoesNotExtendError()
     if reuse:

@@ -7,10 +7,11 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 
 from ledger.cosignature import CosignatureError, erase_message
-from ledger.envelope import MASTER_KEY_FILE
+from ledger.envelope import MASTER_KEY_FILE, unwrap
 from ledger.schema import data_keys_table
 from service.actors import load_actor_signer
 from service.passphrases import variable
@@ -149,6 +150,15 @@ def test_backup_then_erase_then_restore_keeps_the_case_erased(tmp_path):
     assert json.loads(r.output)["cases_dropped"] == ["EB-1", "EB-2"]
     assert lg.cli("verify").exit_code == 0
     assert _state(lg.reopen())[2] == set()
+    # The restored database names the home's master key (the backup named the destroyed
+    # one): a new case's key is stored under it and opens.
+    after = lg.reopen()
+    after.record("bu1", "incident-referred", "EB-3", REFERRAL, "2025-12-18")
+    t = data_keys_table.c
+    with after.app.engine.connect() as conn:
+        wrapped = conn.execute(select(t.wrapped).where(t.case_ref == "EB-3")).scalar_one()
+    master = AESGCM((home.keys / MASTER_KEY_FILE).read_bytes())
+    assert unwrap(master, "EB-3", bytes(wrapped)) is not None
 
 
 def test_a_backup_taken_after_erasure_keeps_the_other_cases(tmp_path):

@@ -44,3 +44,36 @@ def test_fewer_leaves_than_the_size_is_refused():
     proofs.append(bytes(32))
     with pytest.raises(ValueError):
         proofs.finish()
+
+
+@pytest.mark.parametrize("size", [*range(1, 40), 100, 257, 1000])
+def test_proofs_from_subtree_hashes_are_the_proofs_from_every_leaf(size):
+    """What service.pack_proofs does with the stored subtree hashes: only perfect
+    subtrees are asked for, and the proofs are those of the one-pass walk."""
+    rng = random.Random(size + 1)
+    leaves = [hashlib.sha256(str(i).encode()).digest() for i in range(size)]
+    positions = rng.sample(range(1, size + 1), min(size, 9))
+    since = rng.randint(1, size)
+    extra = [(0, size)] if size > 1 else []
+    walked = Proofs(size, positions, since, also=extra)
+    for leaf in leaves:
+        walked.append(leaf)
+    walked.finish()
+    asked: list[tuple[int, int]] = []
+
+    def lookup(ranges):
+        asked.extend(ranges)
+        return {(lo, hi): root_from_leaf_hashes(leaves[lo:hi]) for lo, hi in ranges}
+
+    looked = Proofs(size, positions, since, also=extra)
+    looked.from_hashes(lookup)
+    looked.finish()
+    assert all((hi - lo) & (hi - lo - 1) == 0 and lo % (hi - lo) == 0 for lo, hi in asked)
+    assert looked.root() == walked.root() == root_from_leaf_hashes(leaves)
+    assert looked.roots[since] == walked.roots[since]
+    assert looked.consistency() == walked.consistency()
+    assert looked.tree().hashes == walked.tree().hashes
+    for p in positions:
+        assert looked.inclusion(p) == walked.inclusion(p)
+    if extra:
+        assert looked.hashes[(0, size)] == walked.hashes[(0, size)]

@@ -13,7 +13,7 @@ from sqlalchemy import event, select, text
 
 from ledger.envelope import MASTER_KEY_FILE, Sealer, unwrap, wrap
 from ledger.erasure import RETIRED, STAGED, settle
-from ledger.errors import PersonalDataUnavailableError
+from ledger.errors import MasterKeyMismatchError, PersonalDataUnavailableError
 from ledger.schema import data_keys_table
 from ledger.verify import verify_ledger
 from service.erasure import erase_case
@@ -182,3 +182,41 @@ def test_crash_before_destroying_the_old_key_sweeps_and_destroys(home):
     settle(lg.app.engine, home.keys)
     assert not (home.keys / RETIRED).exists()
     assert unwrap(_master(home), "ER-3", _wrapped(lg.app)["ER-3"]) == straggler
+
+
+# --- a long-lived process (the web service, a writer left open) across an erasure -----
+
+
+def test_a_writer_opened_before_an_erasure_does_not_wrap_new_keys_under_the_old_master(
+        home):
+    lg = _three_cases(home)
+    writer = lg.reopen()  # another process, its master key already in memory
+    writer.record("bu1", "incident-referred", "ER-4", REFERRAL, "2025-12-18")
+    erase_case(lg.app, home, "ER-2", "made-up retention ended", "scrut")
+    # The old writer goes on recording: a new case, and a case it already knew.
+    writer.record("bu1", "incident-referred", "ER-5", REFERRAL, "2025-12-19")
+    fresh = lg.reopen()
+    for case in ("ER-1", "ER-3", "ER-4", "ER-5"):
+        assert _opens(home, fresh.app, case), case
+    assert not _opens(home, fresh.app, "ER-2")
+    assert unwrap(_master(home), "ER-5", _wrapped(fresh.app)["ER-5"]) is not None
+
+
+def test_a_reader_opened_before_an_erasure_cannot_open_the_erased_case(home):
+    lg = _three_cases(home)
+    reader = lg.reopen()
+    assert reader.app.sealer.open("ER-2", _sealed(reader.app, "ER-2"))  # key in memory
+    erase_case(lg.app, home, "ER-2", "made-up retention ended", "scrut")
+    with pytest.raises(PersonalDataUnavailableError):
+        reader.app.sealer.open("ER-2", _sealed(reader.app, "ER-2"))
+    assert reader.app.sealer.open("ER-1", _sealed(reader.app, "ER-1"))
+
+
+def test_a_home_whose_master_key_is_not_the_databases_appends_nothing(home, tmp_path):
+    lg = _three_cases(home)
+    erase_case(lg.app, home, "ER-2", "made-up retention ended", "scrut")
+    size = lg.app.size()
+    (home.keys / MASTER_KEY_FILE).write_bytes(AESGCM.generate_key(bit_length=256))
+    with pytest.raises(MasterKeyMismatchError):
+        lg.reopen().record("bu1", "incident-referred", "ER-6", REFERRAL, "2025-12-19")
+    assert lg.reopen().app.size() == size
