@@ -125,8 +125,11 @@ def make_intent(type_name: str, case: str | None, data: Any, occurred_at: str | 
     if et.stream in ("case", "review", "action"):
         if not isinstance(case, str) or not CASE_REF.fullmatch(case):
             raise InvalidCaseReferenceError()
-    else:
-        case = None
+    elif case is not None:
+        # Dropping it silently would leave the user believing the case holds the event,
+        # and `case show` of that reference knowing nothing of it.
+        raise InvalidFieldError("case", f"no case: a {type_name} event is about the "
+                                "whole ledger", "given")
     clean = validate(type_name, data, Checking(today=london_date(now), derived=derived))
     return Intent(type_name, case, clean, normalise_occurred_at(occurred_at, now, derived),
                   actor)

@@ -106,7 +106,7 @@ class Attempt:
     """One ``cspr record`` (or one-line ``cspr import``) a user might try."""
 
     type_name: str
-    case: str
+    case: str | None  # None: no --case (an event about the whole ledger)
     # (field, raw JSON value, or None to leave the field out), applied in order
     changes: tuple[tuple[str, str | None], ...] = ()
     occurred_at: str | None = None
@@ -125,8 +125,10 @@ class Attempt:
         return "{" + ", ".join(f"{js(k)}: {v}" for k, v in base.items()) + "}"
 
     def import_line(self) -> str:
-        parts = {"type": js(self.type_name), "case": js(self.case), "data": self.data_text(),
+        parts = {"type": js(self.type_name), "data": self.data_text(),
                  "as": js(self.actor or TARGETS[self.type_name][0])}
+        if self.case is not None:
+            parts["case"] = js(self.case)
         if self.occurred_at is not None:
             parts["occurred_at"] = js(self.occurred_at)
         parts.update(self.extra)
@@ -135,7 +137,8 @@ class Attempt:
     def __repr__(self) -> str:  # a falsifying example must stay readable
         changes = [(n, r if r is None or len(r) < 120 else f"<{len(r)} chars: {r[:40]}…>")
                    for n, r in self.changes]
-        return (f"Attempt({self.type_name!r}, case={self.case[:80]!r}, changes={changes}, "
+        return (f"Attempt({self.type_name!r}, case={(self.case or '')[:80]!r}, "
+                f"changes={changes}, "
                 f"occurred_at={self.occurred_at!r}, via={self.via!r}, actor={self.actor!r}, "
                 f"extra={self.extra})")
 
@@ -143,7 +146,7 @@ class Attempt:
 # type -> (actor, the base ledger's case it targets, valid data to start from). The listed
 # ones start from data the base ledger accepts; every other recordable type starts from its
 # catalogue example on P-1 (a procedure rule may refuse it: exit 1 is an outcome too).
-TARGETS: dict[str, tuple[str, str, dict[str, Any]]] = {
+TARGETS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     "incident-referred": ("bu1", "N-1", example_data("incident-referred")),
     "threshold-decided": ("p1", "P-2", example_data("threshold-decided")),
     "rapid-review-held": ("p1", "P-1", example_data("rapid-review-held", on="2026-07-03")),
@@ -171,7 +174,7 @@ TARGETS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "learning-route-decided": ("ldc", "P-3", example_data("learning-route-decided",
                                                           meeting_on="2026-07-03")),
     "deadline-breached": ("system", "P-1", example_data("deadline-breached")),
-    "integrity-alarm-acknowledged": ("admin", "P-1", example_data(
+    "integrity-alarm-acknowledged": ("admin", None, example_data(
         "integrity-alarm-acknowledged")),
 }
 _ACTOR_OF_ROLE = {"business_unit": "bu1", "partner": "p1", "scrutineer": "scrut",
@@ -180,7 +183,8 @@ _ACTOR_OF_ROLE = {"business_unit": "bu1", "partner": "p1", "scrutineer": "scrut"
 for _name in RECORDABLE:
     if _name not in TARGETS:
         _role = sorted(EVENT_TYPES[_name].roles)[0]
-        TARGETS[_name] = (_ACTOR_OF_ROLE[_role], "P-1", example_data(_name))
+        TARGETS[_name] = (_ACTOR_OF_ROLE[_role], "P-1" if EVENT_TYPES[_name].stream in (
+            "case", "review", "action") else None, example_data(_name))
 
 # At the documented limits (domain/limits.py), which must be accepted and then work
 # everywhere: 200-character names of 4-byte characters, 64-character references using
@@ -220,6 +224,8 @@ def attempts(draw: st.DrawFn) -> Attempt:
     if type_name == "incident-referred":
         case = draw(st.one_of(st.sampled_from(CASE_REFS), st.from_regex(
             r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}", fullmatch=True), st.text(max_size=70)))
+    elif case is None:  # about the whole ledger: a case given is refused (exit 2)
+        case = draw(st.sampled_from([None] * 18 + ["P-1", "P-1 ", "N-1", ""]))
     else:  # the case it belongs to, or a near miss of it
         case = draw(st.sampled_from([case] * 18 + [f"{case} ", f" {case}", case.lower(),
                                                   f"{case}\n", f"{case}/../{case}", "N-1"]))
