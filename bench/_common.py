@@ -138,10 +138,22 @@ def run_measured(argv: list[str], out: Path) -> dict[str, Any]:
     return {"exit": proc.returncode, "seconds": round(wall, 2),
             "maxrss_mb": round(usage.ru_maxrss / 1024, 1)}
 
+def precompile() -> None:
+    """Byte-compile the project's packages, as an installed copy is: with
+    PYTHONDONTWRITEBYTECODE set (this machine sets it) an editable install compiles
+    every module of ours again in every process, about 0.15 s a command."""
+    import compileall
+
+    for package in ("ledger", "domain", "projections", "jobs", "service", "cli", "witness",
+                    "evidence"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+
+
 def finish(run: Callable[[Any, "Progress"], dict[str, Any]], args: Any,
            render: Callable[[dict[str, Any]], str]) -> int:
     """Run a bench, time it, and print its table (or JSON with --json)."""
     progress = Progress()
+    precompile()
     out = run(args, progress)
     out["total_seconds"] = round(progress.elapsed(), 1)
     progress(f"done in {out['total_seconds']} s")
