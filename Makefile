@@ -20,6 +20,9 @@ test: $(STAMP)
 demo: $(STAMP)
 	rm -rf $(DEMO_HOME)
 	$(BIN)/cspr --home $(DEMO_HOME) demo
+	@echo ""
+	@echo "cspr is in $(BIN)/, not on your PATH: run '. $(BIN)/activate' (or type $(BIN)/cspr),"
+	@echo "then 'export CSPR_HOME=$(DEMO_HOME)' and try the tour in README.md."
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py

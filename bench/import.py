@@ -74,7 +74,7 @@ def write_file(path: Path, lines: int, seed: int, cases: int, last: str | None) 
                            if any(s[1] == "threshold-decided"
                                   for s in case_plan(seed, n, 0)[1]))
             f.write(json.dumps({"type": "threshold-decided", "case": decided, "as": "p1",
-                                "data": {"meets_threshold": True, "rationale": "made-up",
+                                "data": {"meets_threshold": True, "rationale": "Made-up rationale for a test.",
                                          "decided_by": ["A"]}}) + "\n")
 
 

@@ -183,7 +183,7 @@ def import_file(path: Path, lines: int, seed: int, cases: int, bad: str) -> None
             decided = next(case_ref(seed, n) for n in range(cases)
                            if any(s[1] == "threshold-decided" for s in case_plan(seed, n, 0)[1]))
             f.write(json.dumps({"type": "threshold-decided", "case": decided, "as": "p1",
-                                "data": {"meets_threshold": True, "rationale": "made-up",
+                                "data": {"meets_threshold": True, "rationale": "Made-up rationale for a test.",
                                          "decided_by": ["A"]}}))
         f.write("\n")
 

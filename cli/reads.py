@@ -17,6 +17,8 @@ CLOCK_COLUMNS = [("case", "CASE"), ("clock", "CLOCK"), ("action", "ACTION"),
 
 def _note(row: dict) -> str:
     notes = []
+    if row.get("start_assumed"):
+        notes.append(f"start assumed: {row['start_assumed']}")
     if row.get("recorded_late"):
         notes.append("met, recorded late")
     if row.get("breach_superseded"):
@@ -54,18 +56,28 @@ def case_list(env: Env, as_json: bool) -> None:
 
 @case.command("show")
 @click.argument("ref")
-@click.option("--as-of", help="an instant of recording: show what the ledger knew then")
+@click.option("--as-of", help="an instant of recording: what the ledger had recorded by "
+                               "then (events recorded later are left out, whenever they "
+                               "occurred)")
+@click.option("--occurred-by", help="a date: the case as it stood in the world then (only "
+                                    "events that occurred on or before it; clocks judged "
+                                    "at its end)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
-def case_show(env: Env, ref: str, as_of: str | None, as_json: bool) -> None:
-    """One case: stage, decisions and every clock, optionally as the ledger knew it then."""
-    from service.queries import Queries, parse_instant
+def case_show(env: Env, ref: str, as_of: str | None, occurred_by: str | None,
+              as_json: bool) -> None:
+    """One case: stage, decisions and every clock, optionally as the ledger knew it then
+    (--as-of) or as the case stood in the world on a day (--occurred-by)."""
+    from service.queries import Queries, parse_day, parse_instant
 
-    view = Queries(env.app()).view(ref, as_of_instant=parse_instant(as_of)).as_json()
+    view = Queries(env.app()).view(ref, as_of_instant=parse_instant(as_of),
+                                   occurred_by=parse_day(occurred_by, "occurred_by")
+                                   ).as_json()
     if as_json:
         emit_json(view)
         return
-    known = f" (as known at {as_of})" if as_of else ""
+    known = "".join([f" (as known at {as_of})" if as_of else "",
+                     f" (as it stood on {occurred_by})" if occurred_by else ""])
     click.echo(f"case {view['case']}{known}: stage {view['stage']}, opened "
                f"{view['opened_on']}, {view['events']} events, rule set {view['rule_set']}")
     if (erased := view.get("personal_data_erased")):  # issue 10 (case erase)
@@ -76,6 +88,13 @@ def case_show(env: Env, ref: str, as_of: str | None, as_json: bool) -> None:
                               ("outcome", "OUTCOME"), ("recorded_by", "BY")])
     click.echo("\nclocks:")
     table([{**c, "note": _note(c)} for c in view["clocks"]], CLOCK_COLUMNS[1:])
+    if view.get("agency_information"):  # §8.4 (issue 11)
+        click.echo("\nagency information (§8.4: look-back of 3 years before the incident):")
+        table([{**a, "flag": "older than 3 years before the incident (§8.4)"
+                if a["beyond_look_back"] else ""} for a in view["agency_information"]],
+              [("agency", "AGENCY"), ("involvement_from", "FROM"),
+               ("involvement_to", "TO"), ("look_back_from", "LOOK-BACK FROM"),
+               ("flag", "FLAG")])
 
 
 @case.command("history")

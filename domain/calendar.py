@@ -12,7 +12,7 @@ day N. So a start on a Saturday makes Monday day 1, exactly as a start on a Frid
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -118,40 +118,32 @@ class WorkingDayCalendar:
         return days[index]
 
     def working_days_before(self, d: date, n: int) -> date:
-        """The latest date x such that ``d`` is at least ``n`` working days after x.
+        """The nth working day counted back from ``d`` (``d`` is day 0; n=0 gives ``d``).
 
-        Precisely: the latest x with ``add_working_days(x, n) <= d``, equivalently with
-        ``working_days_between(x, d) >= n``. It mirrors the day-0 convention, so "sent on
-        x, at least 7 WD before publication on d" means d falls on or after day 7 counted
-        from x. Two consequences, both deliberate:
+        The mirror of ``add_working_days``: day -1 is the last working day strictly before
+        ``d``, whatever kind of day ``d`` is, and day -n is the answer. Precisely, for
+        n >= 1 the answer x is a working day, x < d, and exactly n working days lie in
+        [x, d) (so n - 1 lie strictly between x and d). It is always a working day: a
+        duty to act "no later than n WD before" a date cannot fall due on a weekend or a
+        bank holiday, and an act on the weekend after it is late (§18.7, issue 11).
 
-        - when d is a working day, x is the day before the nth working day counted back
-          from d inclusive: publication Wed 20 Mar 2024 -> Mon 11 Mar 2024 (the 7 WD
-          12-20 Mar remain);
-        - the result may be a weekend or holiday: publication Tue 19 Mar 2024 -> Sun 10 Mar
-          2024, because a copy sent on Sunday still leaves Mon 11 .. Tue 19 (7 WD), just
-          like one sent on Friday 8 Mar. Flagging the weekend as late would be a false
-          breach in a ledger that never erases one.
-
-        n=0 gives d itself.
+        Publication Tue 15 Jul 2025, n=7 -> Fri 4 Jul 2025 (14, 11, 10, 9, 8, 7 Jul are
+        days -1..-6); a copy sent on Sat 5 Jul is a day late.
         """
         if n < 0:
             raise ValueError("n must be >= 0")
         if n == 0:
             return d
-        # The nth working day counting back from d inclusive must lie strictly after x.
         year = d.year
         days = self._year(year)
-        index = bisect_right(days, d) - n  # that day's index, counted in `year`
+        index = bisect_left(days, d) - n  # the answer's index, counted in `year`
         while index < 0:
             year -= 1
             if year < MINYEAR:
                 raise self._out_of_range(d)
             days = self._year(year)
             index += len(days)
-        if days[index] == date.min:
-            raise self._out_of_range(d)
-        return days[index] - _ONE_DAY
+        return days[index]
 
     def working_days_between(self, a: date, b: date) -> int:
         """The number of working days in the half-open interval (a, b]; 0 when b <= a.

@@ -143,6 +143,12 @@ def _text(name: str, help: str, **kw: Any) -> Field:
     return Field(name, "text", help=help, **kw)
 
 
+def _reason(name: str, help: str, **kw: Any) -> Field:
+    """Free text that justifies a decision: real words, not a placeholder (issue 11)."""
+    return _text(name, help, min_length=limits.REASON_MIN_LENGTH,
+                 min_letters=limits.REASON_MIN_LETTERS, **kw)
+
+
 def _name(name: str, help: str, **kw: Any) -> Field:
     """One line naming a person, an agency, a reference elsewhere (limits.NAME_MAX)."""
     return Field(name, "text", help=help, one_line=True, **kw)
@@ -233,7 +239,8 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "incident_on ≤ aware_on ≤ received_on is not required, but each is ≤ today; "
         "starts `report_to_partners` (§6.1), `threshold_decision`, "
         "`national_panel_notification` (§7.2); a looked-after child's death (or a care "
-        "leaver's under `wt2023`) starts `looked_after_death_notification` (§7.4)",
+        "leaver's under `wt2023`) starts `looked_after_death_notification` (§7.4); "
+        "abuse_or_neglect `neither` only for a looked-after child's death (§7.4)",
         _name("referring_agency",
               "organisation that referred the incident to the Local Authority (§4.2, App. 1)"),
         _date("received_on", "date the Local Authority received the referral (App. 1)",
@@ -251,8 +258,12 @@ _DECLARATIONS: tuple[EventType, ...] = (
         _enum("location", "in_area outside_england_resident",
               "in_area: in the Local Authority's area; outside_england_resident: outside "
               "England while normally resident here (§7.1)"),
-        _enum("abuse_or_neglect", "known suspected",
-              "whether abuse or neglect is known or suspected (§7.1)"),
+        # `neither` (issue 11): §7.4 asks for a looked-after child's death "whether or not
+        # abuse or neglect is known or suspected"; only such a death may be referred so
+        # (domain/rules.py), and it cannot meet the §7.1 criteria by itself.
+        _enum("abuse_or_neglect", "known suspected neither",
+              "whether abuse or neglect is known or suspected (§7.1); neither: only for a "
+              "looked-after child's death, notified to DfE and Ofsted all the same (§7.4)"),
         _bool("looked_after",
               "true if the child was looked after; a looked-after child's death is also "
               "notified to DfE and Ofsted (§7.4)",
@@ -287,7 +298,8 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "The Statutory Safeguarding Partners decided whether the notification threshold is "
         "met (§6-7, §14).",
         "once per case; stops `threshold_decision` (§7.2); starts `referrer_feedback` (§6.3); "
-        "when not met, `national_panel_notification` becomes `not_required`",
+        "when not met, `national_panel_notification` becomes `not_required`; never met on a "
+        "referral with neither abuse nor neglect known or suspected (§3.1, §7.1)",
         _bool("meets_threshold",
               "true if the case meets the criteria for a serious child safeguarding incident "
               "notification (§7.1-7.2)"),
@@ -295,7 +307,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
               "threshold not met: true if there may still be single- or multi-agency learning "
               "for the L&D sub-group (§7.6-7.8, §14.4)",
               **OPTIONAL),
-        _text("rationale",
+        _reason("rationale",
               "why the partners decided so; always recorded and shared with the L&D sub-group "
               "(§7.9)"),
         _names("decided_by", "the partners who made the decision, by name and role"),
@@ -384,7 +396,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         _enum("recommendation", "lcspr national_review alternative_review no_further_action",
               "the meeting's recommendation to the partners: LCSPR, national review, another "
               "review, or no further action (§8.6-8.8)"),
-        _text("rationale", "why the meeting recommends it (App. 5)"),
+        _reason("rationale", "why the meeting recommends it (App. 5)"),
         _text("next_steps", "next steps agreed (§8.5)", **OPTIONAL),
     ),
     _event(
@@ -404,7 +416,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "§8.9",
         _enum("level", "lcspr national_review_recommended alternative_review no_further_action",
               "the level of review decided (§8.9, §10.3-10.4)"),
-        _text("rationale", "why this level; recorded and shared with the L&D sub-group (§10.5)"),
+        _reason("rationale", "why this level; recorded and shared with the L&D sub-group (§10.5)"),
         _names("decided_by",
                "who decided, by name and role: partners and the Independent Scrutineer (§8.9)"),
     ),
@@ -417,7 +429,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         _bool("further_information_requested",
               "true if the National Panel asked for more information (§9.4)",
               required=False, default=False),
-        _text("rationale", "the National Panel's stated reasons (§8.11)", **OPTIONAL),
+        _reason("rationale", "the National Panel's stated reasons (§8.11)", **OPTIONAL),
     ),
     _event(
         "learning-route-decided", "ld_chair", "case", DECISIONS,
@@ -428,7 +440,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
               "multi_agency_practice_review multi_agency_audit single_agency_review "
               "quality_assurance no_further_action",
               "the learning route chosen (§14.5, App. 1)"),
-        _text("rationale", "why this route; sent to the partners for approval (§14.6)"),
+        _reason("rationale", "why this route; sent to the partners for approval (§14.6)"),
         _date("meeting_on", "date of the L&D sub-group meeting that decided (App. 1)"),
         _names("agencies_present", "agencies present at that meeting (App. 1)"),
     ),
@@ -438,15 +450,15 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "(§14.6-14.7).",
         "§14.6–14.7",
         _bool("approved", "true if the partners agreed the route (§14.7)"),
-        _text("rationale", "why the partners decided so (§14.6)"),
+        _reason("rationale", "why the partners decided so (§14.6)"),
     ),
     _event(
         "case-closed", "partner", "case", DECISIONS,
         "The partners closed the case (§7.8, §10.5).",
         "a death closed with no review needs child_death_review_ref (§4.3, §10.5); nothing "
         "but `action-*` and report events after it",
-        _text("reason", "why the case is closed, e.g. no further action (§7.8, §10.5)"),
-        _text("rationale", "the rationale of the decision to close (§10.5)"),
+        _reason("reason", "why the case is closed, e.g. no further action (§7.8, §10.5)"),
+        _reason("rationale", "the rationale of the decision to close (§10.5)"),
         _name("child_death_review_ref",
               "Child Death Review reference; needed to close a death with no review "
               "(§4.3, §10.5)",
@@ -502,7 +514,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "§16.1",
         _enum("consent", "obtained refused not_sought",
               "whether the family's consent was obtained, refused or not sought (§16.1)"),
-        _text("rationale",
+        _reason("rationale",
               "why consent was not sought; required when consent is not_sought (§16.1)",
               **OPTIONAL),
         _text("notes", "notes on the family's engagement (personal data)", **OPTIONAL_PERSONAL),
@@ -572,7 +584,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "The partners told the National Panel and the Secretary of State why publication is "
         "delayed (§19.1).",
         "§19.1; the clock still runs",
-        _text("reason",
+        _reason("reason",
               "reason for the delay, e.g. an ongoing criminal investigation or inquest (§19.1)"),
         # Not "(both)" in EVENTS.md: one notice per recipient may be recorded separately.
         _recipients("recipients", "national_panel secretary_of_state",
@@ -593,7 +605,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "The partners and the Independent Scrutineer decided not to publish (§20.3).",
         "stops `publication` (justified non-publication, §20.3)",
         _date("on", "date of the decision not to publish (§20.3)"),
-        _text("justification",
+        _reason("justification",
               "the justification set out to the National Panel and the Secretary of State "
               "(§19.1, §20.3)"),
     ),
@@ -605,7 +617,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         _date("on",
               "date the report was taken down; less than a year after publication is a breach "
               "(§18.4)"),
-        _text("reason", "why it was taken down"),
+        _reason("reason", "why it was taken down"),
     ),
     # --- Improvement actions --------------------------------------------------------------
     _event(
@@ -646,7 +658,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         _date("new_deadline", "the new deadline; must be later than the deadline in force (§13.4)"),
         _name("requested_by_chief_officer",
               "the Chief Officer who asked for the extension, by name and agency (§13.4)"),
-        _text("rationale", "the exceptional circumstances that justify it (§13.4)"),
+        _reason("rationale", "the exceptional circumstances that justify it (§13.4)"),
     ),
     _event(
         "action-escalated", "system, ld_chair", "action", ACTIONS,
@@ -672,7 +684,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "The partners decided an improvement action will not be implemented (§23.1).",
         "closes the action; reported in the annual report (§23.1)",
         _action(),
-        _text("reason", "why it will not be implemented; goes into the annual report (§23.1)"),
+        _reason("reason", "why it will not be implemented; goes into the annual report (§23.1)"),
     ),
     # --- Raised by the ledger itself ----------------------------------------------------------
     _event(
@@ -714,7 +726,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "An admin revoked an actor: no further events are accepted from them.",
         "admin only (CLI.md); earlier events stay and still verify",
         _actor(),
-        _text("reason", "why the actor was revoked"),
+        _reason("reason", "why the actor was revoked"),
     ),
     _event(
         "checkpoint-signed", "system", "ledger", LEDGER,
@@ -830,7 +842,7 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "(cspr case erase).",
         "admin only, co-signed by a business_unit or scrutineer; the case's data key is "
         "made unrecoverable",
-        _text("reason", "why the personal data was erased, e.g. the retention period ended"),
+        _reason("reason", "why the personal data was erased, e.g. the retention period ended"),
         _name("cosigned_by", "the co-signer's actor name (business_unit or scrutineer)",
               pattern=limits.ACTOR_PATTERN, pattern_help=limits.ACTOR_HELP),
         _name("cosignature", "the co-signer's Ed25519 signature over the erasure of this "

@@ -14,7 +14,8 @@ Status is judged at the end of ``as_of`` (a London date):
 Facts that occurred after ``as_of`` are ignored, and so is a stop dated after it, so the
 same facts replay "what was the position on day X". Filtering by *recorded* time (what the
 ledger knew at instant T) is the caller's: pass only the facts recorded by then.
-A clock whose start event has not happened, or that does not apply to the case, is absent.
+A clock whose start event has not happened, or that does not apply to the case, is absent,
+unless its rule names a fallback start: then it runs from that, marked ``start_assumed``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class ClockState:
     calendar: str
     paragraph: str
     original_due_on: date | None = None
+    start_assumed: str | None = None  # why the start is assumed (rule's fallback), if it is
 
 
 def compute_clocks(
@@ -165,15 +167,19 @@ def _evaluate(
     calendar: WorkingDayCalendar,
     as_of: date,
 ) -> ClockState | None:
-    starts = [(i, f) for i, f in scope if _matches(rule.start, f)]
+    start_ref, assumed = rule.start, None
+    starts = [(i, f) for i, f in scope if _matches(start_ref, f)]
+    if not starts and rule.start_fallback is not None:
+        start_ref, assumed = rule.start_fallback.start, rule.start_fallback.reason
+        starts = [(i, f) for i, f in scope if _matches(start_ref, f)]
     if not starts:
         return None
     # The earliest occurrence is the original; a second start event of the same type
     # (where the catalogue allows one) never restarts a clock unless listed in moved_by.
     _, original = min(starts, key=lambda p: (p[1].occurred_on, p[0]))
-    if not rule.applies_to(original.data):
+    if assumed is None and not rule.applies_to(original.data):
         return None
-    original_start = _date_of(rule.start, original)
+    original_start = _date_of(start_ref, original)
     starts_on = original_start
     movers = _dated(rule.moved_by, scope)
     if movers:
@@ -222,13 +228,16 @@ def _evaluate(
         status=status,
         met_on=met_on,
         recorded_late=recorded_late,
-        # A breach alert that the facts now contradict: the clock was met in time or was
-        # never required. It stays in the ledger; the case shows it as superseded.
-        breach_superseded=breach_recorded and status in (MET, NOT_REQUIRED),
+        # A breach alert that the facts now contradict: the clock was met in time, was
+        # never required, or now runs to a later due date (an assumed start replaced by
+        # the true one, a later plan). It stays in the ledger; the case shows it as
+        # superseded.
+        breach_superseded=breach_recorded and status in (MET, NOT_REQUIRED, PENDING, AT_RISK),
         rule_set=rule_set.name,
         calendar=calendar.name,
         paragraph=rule.paragraph,
         original_due_on=original_due_on,
+        start_assumed=assumed,
     )
 
 

@@ -42,7 +42,12 @@ def _schema_text(f: Field) -> dict[str, Any]:
     # Two patterns must both hold, so one sits in allOf: the form, and the characters.
     # "\S" stands in for "non-empty after stripping", which JSON Schema cannot say directly.
     allowed = limits.allowed_characters_pattern(f.one_line)
-    out: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": f.max_length}
+    out: dict[str, Any] = {"type": "string", "minLength": f.min_length,
+                           "maxLength": f.max_length}
+    if f.min_letters:
+        # ECMA-262 patterns without the u flag have no "any letter" class: said in words,
+        # for a reason (issue 11); minLength counts surrounding white space, validation not.
+        out["x-min-letters"] = f.min_letters
     if f.pattern is not None:
         out["pattern"] = rf"^\s*(?:{f.pattern})\s*$"
         out["allOf"] = [{"pattern": allowed}]

@@ -70,6 +70,10 @@ class Field:
     # The bounds of domain/limits.py; None takes the kind's default (filled in below, so
     # every text, list and date field carries its own numbers for help and schema).
     max_length: int | None = None  # text only: characters, counted before stripping
+    # Text only, new input only: a reason must say something (issue 11, docs/limits.md).
+    # Counted after stripping; letters are any Unicode letters (str.isalpha).
+    min_length: int = 1
+    min_letters: int = 0
     one_line: bool = False  # text only: no tab or line break (a name, an identifier)
     max_items: int | None = None  # list only
     earliest: date | None = None  # date and datetime only (a datetime: its UTC date)
@@ -173,6 +177,11 @@ def _declaration_problems(f: Field) -> list[str]:
         problems.append("pattern is for text fields")
     if f.kind != "text" and (f.max_length is not None or f.one_line):
         problems.append("max_length/one_line are for text fields")
+    if f.kind != "text" and (f.min_length != 1 or f.min_letters):
+        problems.append("min_length/min_letters are for text fields")
+    if f.kind == "text" and not (1 <= f.min_length <= (f.max_length or 0)
+                                 and 0 <= f.min_letters <= f.min_length):
+        problems.append("need 1 <= min_length <= max_length and min_letters <= min_length")
     if f.kind != "list" and f.max_items is not None:
         problems.append("max_items is for list fields")
     if f.kind not in ("date", "datetime") and (f.earliest is not None or f.latest is not None):
@@ -199,8 +208,15 @@ def _expected_text(f: Field) -> str:
     if f.one_line:
         return (f"a non-empty line of text, at most {f.max_length} characters "
                 "(no line breaks or control characters)")
-    return (f"a non-empty text, at most {f.max_length} characters (tabs and line breaks "
+    return (f"{_at_least(f)}, at most {f.max_length} characters (tabs and line breaks "
             "allowed, no other control characters)")
+
+
+def _at_least(f: Field) -> str:
+    if f.min_length <= 1 and not f.min_letters:
+        return "a non-empty text"
+    return (f"a text of at least {f.min_length} characters (not counting surrounding white "
+            f"space) including at least {f.min_letters} letters, not a placeholder")
 
 
 def _expected_date(f: Field) -> str:
@@ -284,6 +300,11 @@ def _text(f: Field, value: Any, path: str, checking: Checking) -> str:
     if (f.pattern is not None and not checking.derived
             and re.fullmatch(f.pattern, text) is None):
         raise InvalidFieldError(path, f.expected(), "does not match the required form")
+    # New input only: a reason stored before this bound (issue 11) is still read forever.
+    if not checking.derived and (len(text) < f.min_length
+                                 or sum(c.isalpha() for c in text) < f.min_letters):
+        raise InvalidFieldError(path, f.expected(),
+                                "too short or too few letters to be a reason")
     return text
 
 

@@ -30,6 +30,15 @@ ADDRESS_MAX = 1_000  # a postal address, on several lines
 URL_MAX = 2_000  # the longest URL browsers and servers reliably handle
 LIST_MAX = 200  # items in any list: names present at a meeting, signatories, ...
 
+# Issue 11: a reason that justifies a decision (rationale, reason, justification) must say
+# something. "...", "n/a", "tbc", "see notes" are placeholders an auditor cannot check, and
+# a decision's rationale must be recorded and shared (§7.9, §10.5). Ten characters is the
+# shortest real reason in practice ("no concerns", "not in area"); two letters refuse
+# punctuation, digits and dates standing alone ("..........", "2025-01-01"). Any script's
+# letters count, so a reason in Welsh or Polish is as good as one in English.
+REASON_MIN_LENGTH = 10
+REASON_MIN_LETTERS = 2
+
 # Identifiers that become keys (streams, database columns of 64, letter and file names,
 # mail headers): case references and action references share one character set.
 REF_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}"

@@ -31,6 +31,14 @@ class ThresholdNotMetError(RuleViolationError):
     paragraph = "§7.2"
 
 
+class NotASafeguardingIncidentError(RuleViolationError):
+    paragraph = "§3.1, §7.1, §7.4"
+
+
+class ThresholdCriteriaNotMetError(RuleViolationError):
+    paragraph = "§3.1, §7.1, §7.4"
+
+
 class LearningRouteAboveThresholdError(RuleViolationError):
     paragraph = "§14.5"
 
@@ -121,6 +129,11 @@ def _threshold(ctx: RuleContext) -> bool | None:
     return None if fact is None else bool(fact.data["meets_threshold"])
 
 
+def _neither_abuse_nor_neglect(ctx: RuleContext) -> bool:
+    referral = ctx.case.last("incident-referred") if ctx.case else None
+    return referral is not None and referral.data.get("abuse_or_neglect") == "neither"
+
+
 def _closed(ctx: RuleContext) -> bool:
     return ctx.case is not None and ctx.case.count("case-closed") > 0
 
@@ -136,16 +149,17 @@ def _action_closed(ctx: RuleContext) -> bool:
 
 
 def _escalated_already(ctx: RuleContext) -> bool:
-    # §13.4: the ladder counts from the deadline in force. An escalation belongs to the
-    # current ladder when it is dated after that deadline; one made before an extension
-    # moved the deadline later does not stop the new ladder from climbing again.
+    # §13.4, §21.2: the Head of Service rung counts from the deadline in force, so an
+    # escalation made before an extension moved it later does not stop the new ladder
+    # from climbing again; the Chief Officer rung counts from the ORIGINAL deadline, which
+    # no extension moves, so the Chief Officer is told once.
     a = ctx.action
     if a is None:
         return False
-    in_force = _deadline_in_force(a)
+    level = ctx.data["level"]
+    since = a.facts[0].data["deadline"] if level == "chief_officer" else _deadline_in_force(a)
     return any(
-        f.type == "action-escalated" and f.data["level"] == ctx.data["level"]
-        and f.data["on"] > in_force
+        f.type == "action-escalated" and f.data["level"] == level and f.data["on"] > since
         for f in a.facts
     )
 
@@ -190,6 +204,14 @@ RULES: tuple[Rule, ...] = (
     # §4.2: one referral opens a case; a second referral for the same reference is refused.
     Rule(_on("incident-referred"), DuplicateReferralError,
          "this case already has a referral", lambda c: c.case is not None),
+    # §3.1, §7.1, §7.4 (2020-03; issue 11): with neither abuse nor neglect known or
+    # suspected there is no serious child safeguarding incident; only a looked-after
+    # child's death is still referred, for the DfE and Ofsted notification of §7.4.
+    Rule(_on("incident-referred"), NotASafeguardingIncidentError,
+         "neither abuse nor neglect known or suspected: only a looked-after child's death "
+         "is referred so (§7.4)",
+         lambda c: c.data.get("abuse_or_neglect") == "neither"
+         and not (c.data.get("harm") == "death" and c.data.get("looked_after") is True)),
     Rule(frozenset(), CaseClosedError,
          "the case is closed: only action and report events may follow",
          lambda c: _closed(c) and c.type not in AFTER_CLOSURE and c.action is None
@@ -198,6 +220,12 @@ RULES: tuple[Rule, ...] = (
     Rule(_on("threshold-decided"), ThresholdAlreadyDecidedError,
          "the threshold has already been decided for this case",
          lambda c: _threshold(c) is not None),
+    # §3.1, §7.1 (2020-03; issue 11): the criteria need abuse or neglect known or
+    # suspected; a looked-after child's death alone (§7.4) does not meet them.
+    Rule(_on("threshold-decided"), ThresholdCriteriaNotMetError,
+         "the referral records neither abuse nor neglect known or suspected, so the "
+         "criteria of §7.1 cannot be met",
+         lambda c: c.data.get("meets_threshold") is True and _neither_abuse_nor_neglect(c)),
     # §7.2: only a case that meets the threshold is notified to the National Panel.
     Rule(_on("national-panel-notified"), ThresholdNotMetError,
          "the National Panel is notified only when the threshold is met",
@@ -246,3 +274,4 @@ def check(ctx: RuleContext) -> None:
 
 
 deadline_in_force = _deadline_in_force
+

@@ -62,6 +62,18 @@ class DateRef:
 
 
 @dataclass(frozen=True)
+class Fallback:
+    """Where a clock starts while its own start event is not recorded, and why.
+
+    A statutory duty must not vanish because one event is missing from the ledger: the
+    clock runs from ``start`` instead, shown as "start assumed: <reason>", and moves to
+    the true start once that is recorded."""
+
+    start: DateRef
+    reason: str
+
+
+@dataclass(frozen=True)
 class ClockRule:
     """One timescale of the procedure.
 
@@ -69,7 +81,8 @@ class ClockRule:
     - ``moved_by``: events that replace the start date in force; the latest one wins
       (a later publication plan, an agreed extension of an action's deadline).
     - ``unit``: 'wd' (working days after), 'months' (calendar months after, clamped),
-      'wd_before' (working days before the start date: the copy must go out by then),
+      'wd_before' (the nth working day counted back from the start date, day 0: the copy
+      must go out by then),
       'years_after' (a minimum period: stopping *before* the due date is the breach).
     - ``at_risk``: in the same unit, the point from which the clock shows 'at_risk'.
     - ``stop``: any one of these stops the clock; the earliest counts.
@@ -79,6 +92,8 @@ class ClockRule:
     - ``applies_when``: conditions on the start event's data, any group wholly true
       (or-of-ands); empty means always.
     - ``per_action``: one clock per improvement-action reference.
+    - ``start_fallback``: where the clock starts, shown as assumed, while no ``start``
+      event is recorded (never with ``applies_when``, which tests the start's own data).
     """
 
     id: str
@@ -93,6 +108,7 @@ class ClockRule:
     not_required_by_due: bool = False
     applies_when: tuple[tuple[Condition, ...], ...] = ()
     per_action: bool = False
+    start_fallback: Fallback | None = None
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -103,6 +119,8 @@ class ClockRule:
             raise ValueError(f"{self.id}: at_risk must fall before the due amount")
         if not self.paragraph:
             raise ValueError(f"{self.id}: every rule cites its paragraph")
+        if self.start_fallback is not None and self.applies_when:
+            raise ValueError(f"{self.id}: applies_when cannot judge an assumed start")
 
     def applies_to(self, start_data: Mapping[str, Any]) -> bool:
         if not self.applies_when:
@@ -132,6 +150,13 @@ class RuleSet:
 _AWARE = DateRef("incident-referred", "aware_on")
 _DEATH = Condition("harm", "eq", "death")
 _RAPID_REVIEW_HELD = DateRef("rapid-review-held", "on")
+_ACKNOWLEDGED = DateRef("notification-acknowledged", "on")
+# §8.2, §8.9 (2020-03); PROCEDURE.md Clocks (issue 11): a duty counted from the National
+# Panel's acknowledgement runs from the notification itself until one is recorded. The
+# acknowledgement cannot come before the notification, so the assumed due date is never
+# later than the true one.
+_UNTIL_ACKNOWLEDGED = Fallback(DateRef("national-panel-notified", "on"),
+                               "acknowledgement not recorded")
 # App. 5 QA asks for "the decision and minutes": a send without the minutes stops nothing.
 _SENT_WITH_MINUTES = DateRef(
     "rapid-review-sent-to-panel", "on", when=(Condition("includes_minutes", "eq", True),)
@@ -157,28 +182,34 @@ _WT2018_LOCAL_CLOCKS: tuple[ClockRule, ...] = (
               stop=(DateRef("threshold-decided"),)),
     # §5, §7.2 (2020-03): National Panel notified within 5 WD of awareness, but only where
     # the threshold is met; a "not met" decision removes the duty whenever it is made.
+    # §3.1, §7.1 (2020-03): no duty at all for a looked-after child's death recorded with
+    # neither abuse nor neglect known or suspected (§7.4 has its own clock).
+    # (A referral that names no abuse_or_neglect at all keeps the duty.)
     ClockRule("national_panel_notification", "§5, §7.2", _AWARE, "wd", 5,
               stop=(DateRef("national-panel-notified", "on"),),
               not_required=(DateRef("threshold-decided", None,
-                                    when=(Condition("meets_threshold", "eq", False),)),)),
+                                    when=(Condition("meets_threshold", "eq", False),)),
+                            DateRef("incident-referred", None,
+                                    when=(Condition("abuse_or_neglect", "eq", "neither"),)))),
     # §6.3 (2020-03): referrer told the outcome within 5 WD of the SSP decision (product
     # decision: from the decision, not from the notification as the flowchart has it).
     ClockRule("referrer_feedback", "§6.3", DateRef("threshold-decided"), "wd", 5,
               stop=(DateRef("referrer-informed", "on"),)),
-    # §5, §8.2 (2020-03): Rapid Review meeting within 7-10 WD of the National Panel's
-    # acknowledgement: due at 10, at risk from 7.
-    ClockRule("rapid_review_meeting", "§5, §8.2", DateRef("notification-acknowledged", "on"),
-              "wd", 10, at_risk=7, stop=(_RAPID_REVIEW_HELD,)),
+    # §5, §8.2 (2020-03): Rapid Review meeting within 7-10 WD of "the acknowledgement of
+    # the receipt of the notification": due at 10, at risk from 7. Same start as §8.9, so
+    # the same fallback while no acknowledgement is recorded.
+    ClockRule("rapid_review_meeting", "§5, §8.2", _ACKNOWLEDGED, "wd", 10, at_risk=7,
+              stop=(_RAPID_REVIEW_HELD,), start_fallback=_UNTIL_ACKNOWLEDGED),
     # App. 5 QA (2020-03): the same meeting within 15 WD of the notification itself.
     ClockRule("rapid_review_meeting_qa", "App. 5 QA",
               DateRef("national-panel-notified", "on"), "wd", 15, stop=(_RAPID_REVIEW_HELD,)),
     # §8.2, §8.9, App. 5 QA (2020-03): decision and minutes to the National Panel within
-    # 15 WD of the acknowledgement.
-    ClockRule("rapid_review_to_panel", "§8.2, §8.9, App. 5 QA",
-              DateRef("notification-acknowledged", "on"), "wd", 15,
-              stop=(_SENT_WITH_MINUTES,)),
+    # 15 WD of the acknowledgement (until one is recorded: of the notification, assumed).
+    ClockRule("rapid_review_to_panel", "§8.2, §8.9, App. 5 QA", _ACKNOWLEDGED, "wd", 15,
+              stop=(_SENT_WITH_MINUTES,), start_fallback=_UNTIL_ACKNOWLEDGED),
     # §18.7 (2020-03): copies to the National Panel, Secretary of State and Ofsted no later
-    # than 7 WD before the planned publication date; a later plan replaces the earlier.
+    # than 7 WD before the planned publication date (day 0; due on the 7th working day
+    # counted back, always a working day); a later plan replaces the earlier.
     ClockRule("prepublication_copy", "§18.7", DateRef("publication-planned", "planned_on"),
               "wd_before", 7, stop=(DateRef("report-sent-before-publication", "on"),),
               moved_by=(DateRef("publication-planned", "planned_on"),)),
@@ -190,14 +221,17 @@ _WT2018_LOCAL_CLOCKS: tuple[ClockRule, ...] = (
     # §18.4 (2020-03): publicly available for at least one year after publication.
     ClockRule("publication_availability", "§18.4", DateRef("report-published", "on"),
               "years_after", 1, stop=(DateRef("report-withdrawn", "on"),)),
-    # §13.4, §21.2 (2020-03): Head of Service informed three months beyond the deadline in
-    # force (the original, or an extension agreed at the Chief Officer's request).
+    # §13.4, §21.2 (2020-03): Head of Service informed when not completed "three months
+    # beyond the specified deadline": the deadline in force (the original, or an extension
+    # agreed at the Chief Officer's request).
     ClockRule("action_head_of_service", "§13.4, §21.2", _DEADLINE, "months", 3,
               stop=_ACTION_DONE, moved_by=_EXTENDED, not_required=_ACTION_CLOSED,
               not_required_by_due=True, per_action=True),
-    # §13.4, §21.2 (2020-03): Chief Officer at six months beyond the deadline in force.
+    # §13.4, §21.2 (2020-03): Chief Officer told when the action "remain[s] outstanding at
+    # six months beyond the original deadline": an extension does not move this rung, so
+    # after a long one the Chief Officer can be told before the Head of Service.
     ClockRule("action_chief_officer", "§13.4, §21.2", _DEADLINE, "months", 6,
-              stop=_ACTION_DONE, moved_by=_EXTENDED, not_required=_ACTION_CLOSED,
+              stop=_ACTION_DONE, not_required=_ACTION_CLOSED,
               not_required_by_due=True, per_action=True),
     # §7.4 (2020-03): DfE and Ofsted notified of a looked-after child's death, whatever
     # abuse or neglect is known; the seed names no timescale, 5 WD is this rule set's value.

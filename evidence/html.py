@@ -144,7 +144,8 @@ def _clocks(view: CaseView, calendar: WorkingDayCalendar) -> str:
         working = "" if rule is None else f"{rule.amount} {_UNITS.get(rule.unit, rule.unit)} " \
                                           f"{rule.start}"
         status = c.status.replace("_", " ") + (", recorded late" if c.recorded_late else "") \
-            + ("; breach alert superseded" if c.breach_superseded else "")
+            + ("; breach alert superseded" if c.breach_superseded else "") \
+            + (f"; start assumed: {c.start_assumed}" if c.start_assumed else "")
         rows.append((c.clock + (f" ({c.action})" if c.action else ""), c.starts_on, working,
                      _counted(c, rule, calendar), _holidays(c, rule, calendar),
                      c.due_on, c.original_due_on if c.original_due_on != c.due_on else None,

@@ -63,10 +63,12 @@ def due_escalations(clocks: Sequence[dict[str, Any]],
         a = by_action.get((c["case"], c["action"]))
         if a is None or a["status"] != "open":
             continue
+        # The deadline this rung counts from is the clock's start, as its rule set says:
+        # the deadline in force for the Head of Service, the original deadline for the
+        # Chief Officer (§13.4). An escalation dated after it already climbed this rung.
+        counted_from = c["starts_on"]
         try:
-            # An escalation dated after the deadline in force belongs to the current
-            # ladder.
-            if any(e["level"] == level and e["on"] > a["deadline"]
+            if any(e["level"] == level and e["on"] > counted_from
                    for e in a["escalations"]):
                 continue
             on = _day_after(c["due_on"])
@@ -77,7 +79,7 @@ def due_escalations(clocks: Sequence[dict[str, Any]],
             continue
         out.append(Due("action-escalated", c["case"], {
             "action": c["action"], "level": level, "on": on.isoformat()}, on,
-            deadline_in_force=a["deadline"]))
+            deadline_in_force=counted_from))
     return out
 
 

@@ -55,6 +55,11 @@ def breach_message(case: str, data: dict[str, Any], paragraph: str) -> Message:
     )
 
 
+# §13.4, §21.2: which deadline each rung counts from (an extension moves only the first).
+_RUNG_BASIS = {"head_of_service": "three months beyond the deadline in force",
+               "chief_officer": "six months beyond the original deadline"}
+
+
 def escalation_message(case: str, data: dict[str, Any], deadline_in_force: str,
                        agency: str) -> Message:
     level = data["level"]
@@ -65,7 +70,8 @@ def escalation_message(case: str, data: dict[str, Any], deadline_in_force: str,
         to=_recipients("CSPR_NOTIFY_ESCALATIONS"),
         subject=f"[CSPR] Escalation to {name}: action {action} on case {ref}",
         body=(f"Case: {ref}\nAction: {action} (agency: {text(agency)})\n"
-              f"Deadline in force: {deadline.isoformat()}\n"
+              f"Counted from: {deadline.isoformat()} "
+              f"({_RUNG_BASIS.get(level, 'the deadline in force')})\n"
               f"Escalated on: {text(data['on'])}\n"
               f"Level: {name} (§13.4, §21.2)\n\n"
               "This improvement action is still not completed. Please confirm the remedial "

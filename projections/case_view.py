@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from domain.calendar import WorkingDayCalendar
 from domain.clocks import ClockState, Fact, compute_clocks
+from domain.flags import agency_information
 from domain.rulesets import RuleSet
 from projections.source import LedgerFact
 
@@ -103,7 +104,7 @@ def clock_row(case: str, c: ClockState) -> dict[str, Any]:
         "met_on": iso(c.met_on), "recorded_late": c.recorded_late,
         "breach_superseded": c.breach_superseded, "rule_set": c.rule_set,
         "calendar": c.calendar, "paragraph": c.paragraph,
-        "original_due_on": iso(c.original_due_on),
+        "original_due_on": iso(c.original_due_on), "start_assumed": c.start_assumed,
     }
 
 
@@ -134,4 +135,6 @@ class CaseView:
             "decisions": decision_rows(self.case, self.facts),
             "clocks": [clock_row(self.case, c) for c in self.clocks],
             "personal_data_erased": erasure_of(self.facts),
+            # §8.4 (issue 11): agency information older than the 3-year look-back, flagged.
+            "agency_information": agency_information(self.facts),
         }

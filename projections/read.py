@@ -53,6 +53,7 @@ def clock_rows(app: LedgerApplication, as_of: date,
                 "breach_recorded": bool(r["breach_recorded"]),
                 "rule_set": r["rule_set"], "calendar": r["calendar"],
                 "paragraph": r["paragraph"], "original_due_on": r["original_due_on"],
+                "start_assumed": r["start_assumed"],
             })
     return out
 

@@ -36,6 +36,7 @@ def case_rows(v: CaseView) -> list[tuple[Any, list[dict[str, Any]]]]:
         "rule_set": c.rule_set, "calendar": c.calendar, "paragraph": c.paragraph,
         "original_due_on": iso(c.original_due_on),
         "unit": v.rule_set.clock(c.clock).unit,
+        "start_assumed": c.start_assumed,
     } for i, c in enumerate(v.clocks)]
     action_values = [{**{k: a[k] for k in ("action", "agency", "owner", "original_deadline",
                                            "deadline", "status", "completed_on",

@@ -21,7 +21,7 @@ from sqlalchemy import (
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 # Bump when a table below changes: the read models are derived, so an older layout is
 # dropped and rebuilt from the ledger rather than migrated.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: proj_clocks.start_assumed (issue 11)
 metadata = MetaData()
 
 tracking = Table(
@@ -63,6 +63,7 @@ clocks = Table(
     Column("paragraph", String(64), nullable=False),
     Column("original_due_on", String(10)),
     Column("unit", String(16), nullable=False),
+    Column("start_assumed", String(64)),  # the rule's reason when the start is assumed
 )
 
 actions = Table(

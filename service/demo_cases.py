@@ -44,7 +44,7 @@ def _lcspr(s: int) -> list[Step]:
         ("bu1", "rapid-review-sent-to-panel", s + 18, {"on": f"@{s + 18}",
                                                        "includes_minutes": True}),
         ("scrut", "review-level-decided", s + 20, {
-            "level": "lcspr", "rationale": "Invented.", "decided_by": ["SSP", "Scrutineer"]}),
+            "level": "lcspr", "rationale": "Invented: the reason for this decision.", "decided_by": ["SSP", "Scrutineer"]}),
         ("p1", "review-commissioned", s + 25, {
             "decided_on": f"@{s + 25}", "methodology": "action_learning",
             "reviewer": "Demo Reviewer", "reviewer_independent": True}),
@@ -90,11 +90,11 @@ DEMO_CASES: dict[str, list[Step]] = {
         ("p1", "threshold-decided", -196, _NOT_MET),
         ("bu1", "referrer-informed", -190, {"on": "@-190"}),
         ("ldc", "learning-route-decided", -170, {
-            "option": "multi_agency_audit", "rationale": "Invented.", "meeting_on": "@-170",
+            "option": "multi_agency_audit", "rationale": "Invented: the reason for this decision.", "meeting_on": "@-170",
             "agencies_present": ["Demo Agency A", "Demo Agency B"]}),
-        ("p1", "learning-route-approved", -160, {"approved": True, "rationale": "Invented."}),
+        ("p1", "learning-route-approved", -160, {"approved": True, "rationale": "Invented: the reason for this decision."}),
         ("p1", "case-closed", -100, {"reason": "learning route complete",
-                                     "rationale": "Invented."}),
+                                     "rationale": "Invented: the reason for this decision."}),
     ],
     # A looked-after child's death, DfE and Ofsted told late.
     "DEMO-2026-004": [

@@ -1,5 +1,6 @@
-"""What the read commands ask: case list, case show (as of an instant), case diff, the
-decision trail, the chronology, deadlines and actions.
+"""What the read commands ask: case list, case show (as of an instant of recording, or
+as the world stood on a day), case diff, the decision trail, the chronology, deadlines
+and actions.
 
 Answers about "now" come from the read models, brought up to date first; answers about
 the past (an instant of recording, or a date before today) are replayed by folding the
@@ -103,9 +104,20 @@ class Queries:
         return facts
 
     def view(self, case: str, as_of_instant: datetime | None = None,
-             as_of_day: date | None = None) -> CaseView:
+             as_of_day: date | None = None, occurred_by: date | None = None) -> CaseView:
+        """The case as the ledger had recorded it by ``as_of_instant`` and, with
+        ``occurred_by``, as it stood in the world at the end of that day: only the events
+        that occurred on or before it, and the clocks judged then. A reader whose events
+        were all recorded today asks the second question, not the first (issue 11)."""
         facts = self.facts(case, as_of_instant)
-        day = as_of_day or london_date(as_of_instant or self.now)
+        if occurred_by is not None:
+            if occurred_by > self.today:  # "as it stood then" has no answer for a future day
+                raise InvalidFieldError("occurred_by", "a date not after today", "in the future")
+            facts = [f for f in facts if f.occurred_on <= occurred_by]
+            if not any(f.type == "incident-referred" for f in facts):
+                raise InvalidFieldError("occurred_by", "a date on or after the day the "
+                                        "case was referred", "before the case existed")
+        day = occurred_by or as_of_day or london_date(as_of_instant or self.now)
         try:
             rule_set = RuleSetHistory.load(self.app).for_case(facts)
             return CaseView.fold(case, facts, rule_set, self.calendar, day)

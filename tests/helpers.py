@@ -52,7 +52,7 @@ def two_signer_lines(case: str) -> str:
              {"type": "reported-to-partners", "case": case, "occurred_at": "2025-12-19",
               "data": {"on": "2025-12-19"}, "as": "bu1"},
              {"type": "threshold-decided", "case": case, "occurred_at": "2025-12-20",
-              "data": {"meets_threshold": True, "rationale": "made-up",
+              "data": {"meets_threshold": True, "rationale": "Made-up rationale for a test.",
                        "decided_by": ["LA", "ICB", "Police"]}, "as": "p1"}]
     return "".join(json.dumps(line) + "\n" for line in lines)
 

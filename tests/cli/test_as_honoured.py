@@ -11,7 +11,7 @@ from tests.helpers import make_ledger, run_cli
 APPENDING = [
     ("actor", "add", "eve", "--role", "admin"),
     ("actor", "rotate", "p1"),
-    ("actor", "revoke", "p1", "--reason", "left"),
+    ("actor", "revoke", "p1", "--reason", "left the partnership"),
     ("rule-set", "adopt", "wt2023", "--effective-from", "2026-01-01"),
     ("checkpoint",),
     ("jobs", "nightly", "--as-of", "2026-01-05"),
@@ -35,7 +35,8 @@ def test_a_second_admin_signs_as_itself(home):
     assert lg.cli("actor", "add", "chief", "--role", "admin").exit_code == 0
     added = lg.cli("--as", "chief", "actor", "add", "eve", "--role", "business_unit")
     assert added.exit_code == 0, added.output
-    assert lg.cli("--as", "chief", "actor", "revoke", "eve", "--reason", "moved").exit_code == 0
+    assert lg.cli("--as", "chief", "actor", "revoke", "eve", "--reason",
+                  "moved to a new post").exit_code == 0
     from tests.ledger.tamper import raw
 
     with raw(home) as db:

@@ -10,7 +10,7 @@ import pytest
 from ledger.verify import verify_ledger
 from tests.helpers import REFERRAL, make_ledger
 
-THRESHOLD = {"meets_threshold": True, "rationale": "made-up", "decided_by": ["A"]}
+THRESHOLD = {"meets_threshold": True, "rationale": "Made-up rationale for a test.", "decided_by": ["A"]}
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ ACK = {"position": 1, "kind": "chain", "action_taken": "made-up: checked by hand
 ADMIN_POWERS = [
     ("actor", "add", "eve", "--role", "admin"),
     ("actor", "rotate", "p1"),
-    ("actor", "revoke", "p1", "--reason", "left"),
+    ("actor", "revoke", "p1", "--reason", "left the partnership"),
     ("rule-set", "adopt", "wt2023", "--effective-from", "2026-01-01"),
     ("record", "integrity-alarm-acknowledged", "--data", json.dumps(ACK)),
 ]

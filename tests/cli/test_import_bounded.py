@@ -35,7 +35,7 @@ BAD_LAST = {
                          "data": REFERRAL, "occurred_at": "2025-12-18", "as": "bu1"}), 1,
              "§4.2"),
     "unknown-case": (json.dumps({"type": "threshold-decided", "case": "NEVER-REFERRED",
-                         "data": {"meets_threshold": True, "rationale": "made-up",
+                         "data": {"meets_threshold": True, "rationale": "Made-up rationale for a test.",
                                   "decided_by": ["LA"]},
                          "occurred_at": "2026-01-05", "as": "p1"}), 2, "NEVER-REFERRED"),
     "unknown-actor": (json.dumps({"type": "agency-information-received",

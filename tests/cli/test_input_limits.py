@@ -18,7 +18,8 @@ from ledger.schema import data_keys_table
 from tests.helpers import CHILD_NAME, REFERRAL, make_ledger
 
 NOW = "2026-07-03 09:00:00"
-THRESHOLD = {"meets_threshold": True, "rationale": "made-up", "decided_by": ["Partner A"]}
+THRESHOLD = {"meets_threshold": True, "rationale": "Made-up rationale for a test.",
+             "decided_by": ["Partner A"]}
 ACTION = {"action": "R1.2", "agency": "Agency A", "owner": "Owner A, Head of Service",
           "description": "made-up", "deadline": "2026-09-30"}
 SECRET = "Zephyrine"  # part of the made-up child's name: it must never be echoed

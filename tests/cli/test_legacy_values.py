@@ -31,7 +31,8 @@ def _legacy(ref: str) -> list[tuple[str, str, str | None, dict, str]]:
     referral.pop("child")
     return [
         ("bu1", "incident-referred", ref, referral, "2025-12-18"),
-        ("p1", "threshold-decided", ref, {"meets_threshold": True, "rationale": "made-up",
+        # A placeholder reason, refused as new input since issue 11, read forever.
+        ("p1", "threshold-decided", ref, {"meets_threshold": True, "rationale": "...",
                                           "decided_by": ["Partner A"]}, "2025-12-22"),
         ("ldc", "action-agreed", ref, {"action": "Improve info sharing", "agency": "Agency A",
                                        "owner": "Owner A", "description": "made-up",
@@ -46,7 +47,7 @@ def _legacy(ref: str) -> list[tuple[str, str, str | None, dict, str]]:
         ("ldc", "action-extended", ref, {"action": "Old plan 2",
                                          "new_deadline": "9999-12-31",
                                          "requested_by_chief_officer": "CO",
-                                         "rationale": "made-up"}, "2026-01-06"),
+                                         "rationale": "x"}, "2026-01-06"),
         ("p1", "review-commissioned", ref, {"decided_on": "0001-01-01",
                                             "methodology": "traditional", "reviewer": "R",
                                             "reviewer_independent": True}, "2026-01-07"),

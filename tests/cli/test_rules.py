@@ -76,6 +76,13 @@ RULE_CASES = {
                                                     "2026-02-02"), ["§10"]),
     "ActionNotAgreedError": (REFERRAL_STEPS, ("ag1", "action-updated", {"action": "Z9"},
                                               "2026-02-02"), ["Z9"]),
+    # Issue 11, §7.4: "neither" only for a looked-after child's death.
+    "NotASafeguardingIncidentError": ([], ("bu1", "incident-referred", {
+        "abuse_or_neglect": "neither", "harm": "death", "looked_after": False},
+        "2025-12-18"), ["§7.4"]),
+    "ThresholdCriteriaNotMetError": ([("bu1", "incident-referred", {
+        "abuse_or_neglect": "neither", "harm": "death", "looked_after": True}, "2025-12-18")],
+        ("p1", "threshold-decided", {"meets_threshold": True}, "2025-12-22"), ["§7.1"]),
 }
 
 

@@ -118,30 +118,42 @@ def test_calendar_add_working_days_hand_table(start: date, n: int, expected: dat
 
 
 # (planned publication d, latest date x to send the copy) for working_days_before(d, 7):
-# x is the day before the 7th working day counted back from d inclusive, so that d is day 7
-# (or later) counted forward from x.
+# d is day 0 and x is day -7, the 7th working day strictly before d (issue 11: always a
+# working day; a copy sent on the weekend after x is late). Counted back by hand, the days
+# listed are days -1..-7 with what was skipped in brackets.
 BACKWARD_7 = [
-    (D(2024, 3, 20), D(2024, 3, 11)),  # Wed -> Mon (12-15, 18-20 Mar remain)
-    (D(2024, 3, 19), D(2024, 3, 10)),  # Tue -> Sun: sent Sunday still leaves Mon 11..Tue 19
-    (D(2024, 3, 23), D(2024, 3, 13)),  # Sat publication -> Wed (14, 15, 18-22 Mar)
-    (D(2025, 1, 8), D(2024, 12, 29)),  # Wed -> Sun (30, 31 Dec, 2, 3, 6, 7, 8 Jan; 1 Jan skipped)
-    (D(2025, 1, 7), D(2024, 12, 26)),  # Tue -> Thu Boxing Day (27, 30, 31 Dec, 2, 3, 6, 7 Jan)
-    (D(2025, 4, 25), D(2025, 4, 14)),  # Fri -> Mon (15-17, 22-25 Apr; Easter skipped)
-    (D(2025, 5, 12), D(2025, 4, 30)),  # Mon -> Wed (1, 2, 6-9, 12 May; Mon 5 May skipped)
-    (D(2025, 9, 5), D(2025, 8, 27)),  # Fri -> Wed (28, 29 Aug, 1-5 Sep; 25 Aug earlier)
-    (D(2026, 6, 3), D(2026, 5, 25)),  # Wed -> Mon 25 May (spring bank holiday itself)
-    (D(2027, 1, 7), D(2026, 12, 28)),  # Thu -> Mon 28 Dec (substitute holiday)
-    (D(2027, 4, 7), D(2027, 3, 29)),  # Wed -> Easter Monday 2027
-    (D(2028, 1, 7), D(2027, 12, 28)),  # Fri -> Tue 28 Dec (substitute; Mon 3 Jan skipped)
+    # §18.7, issue 11: Tue 15 Jul 2025 -> 14, 11, 10, 9, 8, 7 Jul, Fri 4 Jul (12-13, 5-6 wkend)
+    (D(2025, 7, 15), D(2025, 7, 4)),
+    (D(2024, 3, 20), D(2024, 3, 11)),  # Wed -> 19, 18, 15, 14, 13, 12, Mon 11 Mar
+    (D(2024, 3, 19), D(2024, 3, 8)),  # Tue -> 18, 15, 14, 13, 12, 11, Fri 8 Mar (not Sun 10)
+    (D(2024, 3, 23), D(2024, 3, 14)),  # Sat -> 22, 21, 20, 19, 18, 15, Thu 14 Mar
+    # Wed 8 Jan 2025 -> 7, 6, 3, 2 Jan, [1 Jan], 31, 30 Dec, [28-29 wkend], Fri 27 Dec 2024
+    (D(2025, 1, 8), D(2024, 12, 27)),
+    # Tue 7 Jan 2025 -> 6, 3, 2 Jan, 31, 30, 27 Dec, [25, 26 Dec], Tue 24 Dec 2024
+    (D(2025, 1, 7), D(2024, 12, 24)),
+    # Easter 2025: Fri 25 Apr -> 24, 23, 22, [Mon 21, wkend, Fri 18], 17, 16, 15, Mon 14 Apr
+    (D(2025, 4, 25), D(2025, 4, 14)),
+    # Easter 2025: Wed 23 Apr -> 22, [21, 19-20, 18], 17, 16, 15, 14, 11, Thu 10 Apr
+    (D(2025, 4, 23), D(2025, 4, 10)),
+    (D(2025, 5, 12), D(2025, 4, 30)),  # Mon -> 9, 8, 7, 6, [Mon 5 May], 2, 1 May, Wed 30 Apr
+    # August bank holiday 2025: Tue 2 Sep -> 1 Sep, 29, 28, 27, 26, [Mon 25 Aug], 22, Thu 21
+    (D(2025, 9, 2), D(2025, 8, 21)),
+    (D(2025, 9, 5), D(2025, 8, 27)),  # Fri -> 4, 3, 2, 1 Sep, 29, 28 Aug, Wed 27 Aug
+    # Wed 3 Jun 2026 -> 2, 1 Jun, 29, 28, 27, 26, [Mon 25 May holiday], Fri 22 May
+    (D(2026, 6, 3), D(2026, 5, 22)),
+    # Thu 7 Jan 2027 -> 6, 5, 4, [1 Jan], 31, 30, 29, [Mon 28 substitute, wkend, 25], Thu 24 Dec
+    (D(2027, 1, 7), D(2026, 12, 24)),
+    # Wed 7 Apr 2027 -> 6, 5, 2, 1 Apr, 31, 30 Mar, [Easter Mon 29, wkend, Good Fri 26], Thu 25
+    (D(2027, 4, 7), D(2027, 3, 25)),
+    # Fri 7 Jan 2028 -> 6, 5, 4, [Mon 3 Jan], 31, 30, 29, [Tue 28, Mon 27 Dec], Fri 24 Dec
+    (D(2028, 1, 7), D(2027, 12, 24)),
 ]
 
 
 @pytest.mark.parametrize(("planned", "expected"), BACKWARD_7)
 def test_calendar_working_days_before_hand_table(planned: date, expected: date) -> None:
     assert CAL.working_days_before(planned, 7) == expected
-    # The defining pair of inequalities: in time on x, too late the day after.
-    assert CAL.add_working_days(expected, 7) <= planned
-    assert CAL.add_working_days(expected + timedelta(days=1), 7) > planned
+    assert CAL.is_working_day(expected)
 
 
 def test_calendar_working_days_before_zero_is_the_day_itself() -> None:
@@ -204,7 +216,7 @@ def test_calendar_is_total_over_every_storable_date() -> None:
     assert CAL.add_working_days(D(2101, 12, 30), 1) == D(2102, 1, 2)
     assert CAL.is_working_day(D(2101, 12, 26))  # a Monday; no holiday data for 2101
     assert CAL.add_working_days(D(9999, 12, 28), 2) == D(9999, 12, 30)  # Tue -> Thu
-    assert CAL.working_days_before(D(1, 1, 12), 3) == D(1, 1, 9)  # Fri: 10, 11, 12 remain
+    assert CAL.working_days_before(D(1, 1, 12), 3) == D(1, 1, 9)  # Fri 12 -> 11, 10, Tue 9
     assert CAL.working_days_between(D(1, 1, 1), D(1, 1, 8)) == 5
     assert CAL.working_days_between(D(2099, 12, 31), D(2102, 1, 1)) > 500
 
@@ -349,11 +361,27 @@ def test_calendar_property_between_counts_day_by_day(a: date, offset: int) -> No
 
 
 @given(dates, st.integers(min_value=1, max_value=40))
-def test_calendar_property_before_is_latest_in_time(d: date, n: int) -> None:
+def test_calendar_property_before_counts_back_to_a_working_day(d: date, n: int) -> None:
+    """Backward counting, defined (issue 11): for n >= 1, x = working_days_before(d, n) is
+
+    - a working day,
+    - strictly before d, and
+    - such that exactly n working days lie in the half-open interval [x, d): x itself is
+      day -n and exactly n - 1 working days lie strictly between x and d.
+
+    The count is made day by day here, not with the calendar's own arithmetic. When d is a
+    working day it is the exact mirror of forward counting: x + n WD is d.
+    """
     x = CAL.working_days_before(d, n)
-    assert CAL.add_working_days(x, n) <= d
-    assert CAL.add_working_days(x + timedelta(days=1), n) > d
-    assert CAL.working_days_between(x, d) >= n
+    assert CAL.is_working_day(x)
+    assert x < d
+    in_between = [
+        day for i in range(1, (d - x).days)
+        if (day := x + timedelta(days=i)).weekday() < 5 and day not in CAL.holidays_of(day.year)
+    ]
+    assert len(in_between) == n - 1
+    if CAL.is_working_day(d):
+        assert CAL.add_working_days(x, n) == d
 
 
 @given(st.dates(min_value=D(1900, 1, 1), max_value=D(2900, 12, 31)), st.integers(-1200, 1200))

@@ -57,6 +57,13 @@ EXTRA_TYPES = {"ledger-initialised": {"admin"}, "rule-set-adopted": {"admin"},
                "personal-data-accessed": _READERS, "personal-data-disclosed": _READERS,
                "personal-data-erased": {"admin"}}
 
+# Choices added to an EVENTS.md enum, each with its reason (keys may be added, never renamed).
+EXTRA_CHOICES = {
+    # Issue 11, §7.4: a looked-after child's death is notified "whether or not abuse or
+    # neglect is known or suspected", so it must be recordable with neither.
+    ("incident-referred", "abuse_or_neglect"): ("neither",),
+}
+
 # Written out independently of the catalogue so that a wrong stream fails here.
 EXPECTED_STREAMS = {
     "case": {
@@ -202,7 +209,8 @@ def test_fields_match_the_spec(name):
         assert f.required == (not spec["optional"] and spec["default"] is None), where
         assert f.default == spec["default"], where
         if spec["kind"] == "enum":
-            assert f.choices == spec["choices"], where
+            extra = EXTRA_CHOICES.get((name, f.name), ())
+            assert f.choices == spec["choices"] + extra, where
         if spec["kind"] == "list":
             assert f.item is not None and f.item.kind == spec["item_kind"], where
             assert f.item.choices == spec["choices"], where
@@ -537,7 +545,7 @@ def test_an_unknown_type_is_refused_listing_the_known_ones():
 
 
 def test_learning_potential_is_required_when_the_threshold_is_not_met():
-    base = {"rationale": "Made-up.", "decided_by": ["Partner A"]}
+    base = {"rationale": "Made-up rationale for a test.", "decided_by": ["Partner A"]}
     with pytest.raises(InvalidFieldError) as caught:
         validate("threshold-decided", {**base, "meets_threshold": False})
     assert (caught.value.field, caught.value.problem) == ("learning_potential", "missing")
@@ -663,9 +671,10 @@ def _control_or_surrogate(c: str) -> bool:
 @given(st.text(max_size=40))
 def test_text_is_stripped_and_never_blank(value):
     try:
-        out = validate("report-withdrawn", {"on": "2027-08-01", "reason": value})["reason"]
+        # A note, not a reason: reasons have their own minimum (test_issue11_validation).
+        out = validate("action-updated", {"action": "R1.1", "note": value})["note"]
     except InvalidFieldError as e:
-        assert e.field == "reason"
+        assert e.field == "note"
         assert not value.strip() or any(_control_or_surrogate(c) for c in value)
     else:
         assert out == value.strip() and out
@@ -720,7 +729,8 @@ def test_recipients_must_include_everyone_the_spec_requires():
     with pytest.raises(InvalidFieldError, match="missing ofsted"):
         validate(name, {"on": "2026-06-19", "recipients": ["national_panel", "secretary_of_state"]})
     # A delay notice need not go to both in one event (EVENTS.md does not say "(both)").
-    assert validate("publication-delay-notified", {"reason": "x", "recipients": ["national_panel"]})
+    assert validate("publication-delay-notified",
+                    {"reason": "Made-up inquest delay.", "recipients": ["national_panel"]})
 
 
 def test_list_items_are_named_by_index():
@@ -1007,9 +1017,12 @@ def test_each_types_schema_refuses_what_validate_refuses(name):
 
 def test_schema_expresses_the_special_cases():
     td = json_schema("threshold-decided")
-    assert schema_errors(td, {"meets_threshold": False, "rationale": "r", "decided_by": ["a"]}, td)
-    met = {"meets_threshold": True, "rationale": "r", "decided_by": ["a"]}
+    met = {"meets_threshold": True, "rationale": "Made-up rationale for a test.",
+           "decided_by": ["a"]}
+    assert schema_errors(td, {**met, "meets_threshold": False}, td)
     assert not schema_errors(td, met, td)
+    # Issue 11: a placeholder reason is refused by the schema too (minLength 10).
+    assert schema_errors(td, {**met, "rationale": "..."}, td)
     la = json_schema("looked-after-death-notified")
     assert schema_errors(la, {"on": "2025-12-22", "recipients": ["dfe"]}, la)
     ir = json_schema("incident-referred")

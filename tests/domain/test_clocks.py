@@ -312,21 +312,21 @@ PLAN_2 = fact("publication-planned", D(2026, 3, 20), planned_on=D(2026, 4, 30), 
 
 
 def test_clock_prepublication_copy_counts_backwards_over_easter() -> None:
-    # Planned Wed 15 Apr 2026; counting back 15, 14, 13, 10, 9, 8, 7 Apr (Easter Fri 3 and
-    # Mon 6 skipped) -> the copy must go by Mon 6 Apr (a holiday: sending then still leaves
-    # 7 WD).
-    state = one([PLAN_1], "prepublication_copy", D(2026, 4, 6))
-    assert (state.starts_on, state.due_on, state.status) == (D(2026, 4, 15), D(2026, 4, 6),
+    # Planned Wed 15 Apr 2026 is day 0; counting back: 14, 13, 10, 9, 8, 7 Apr are days
+    # -1..-6, then Easter Monday 6 Apr, the weekend 4-5 Apr and Good Friday 3 Apr are
+    # skipped, so day -7 is Thu 2 Apr (issue 11: always a working day, never the holiday).
+    state = one([PLAN_1], "prepublication_copy", D(2026, 4, 2))
+    assert (state.starts_on, state.due_on, state.status) == (D(2026, 4, 15), D(2026, 4, 2),
                                                              "pending")
-    assert one([PLAN_1], "prepublication_copy", D(2026, 4, 7)).status == "breached"
+    assert one([PLAN_1], "prepublication_copy", D(2026, 4, 3)).status == "breached"
 
 
 def test_clock_prepublication_copy_replaced_plan() -> None:
-    # Planned Thu 30 Apr: 30, 29, 28, 27, 24, 23, 22 Apr -> due Tue 21 Apr 2026.
+    # Planned Thu 30 Apr (day 0): 29, 28, 27, 24, 23, 22 Apr, then day -7 is Tue 21 Apr.
     state = one([PLAN_1, PLAN_2], "prepublication_copy", D(2026, 4, 7))
     assert state.starts_on == D(2026, 4, 30)
     assert state.due_on == D(2026, 4, 21)
-    assert state.original_due_on == D(2026, 4, 6)
+    assert state.original_due_on == D(2026, 4, 2)  # the first plan's due date
     assert state.status == "pending"
     on_time = fact("report-sent-before-publication", D(2026, 4, 21), on=D(2026, 4, 21),
                    recipients=["national_panel", "secretary_of_state", "ofsted"])
@@ -340,7 +340,7 @@ def test_clock_prepublication_copy_older_plan_recorded_late_does_not_replace() -
     older = fact("publication-planned", D(2026, 3, 1), recorded=D(2026, 3, 25),
                  planned_on=D(2026, 4, 15), mode="full")
     state = one([PLAN_2, older], "prepublication_copy", D(2026, 4, 7))
-    assert (state.due_on, state.original_due_on) == (D(2026, 4, 21), D(2026, 4, 6))
+    assert (state.due_on, state.original_due_on) == (D(2026, 4, 21), D(2026, 4, 2))
 
 
 PUBLISHED = fact("report-published", D(2025, 3, 10), on=D(2025, 3, 10), mode="full", url="u")
@@ -391,14 +391,17 @@ def test_clock_action_ladder_month_end() -> None:
     assert after[("action_chief_officer", "A1")].status == "pending"
 
 
-def test_clock_action_extension_moves_the_ladder() -> None:
-    # Deadline in force Sat 28 Feb 2026: 28 May and 28 Aug (the 28th, not the month end).
+def test_clock_action_extension_moves_the_head_of_service_rung_only() -> None:
+    # Head of Service: deadline in force Sat 28 Feb 2026 + 3 months = 28 May (the 28th, not
+    # the month end). Chief Officer (§13.4: "six months beyond the original deadline"):
+    # Sat 31 Jan 2026 + 6 months = Fri 31 Jul 2026, whatever the extension.
     got = clocks([AGREED, EXTENDED], D(2026, 5, 1))
     hos = got[("action_head_of_service", "A1")]
     co = got[("action_chief_officer", "A1")]
     assert (hos.starts_on, hos.due_on, hos.original_due_on, hos.status) == (
         D(2026, 2, 28), D(2026, 5, 28), D(2026, 4, 30), "pending")
-    assert (co.due_on, co.original_due_on) == (D(2026, 8, 28), D(2026, 7, 31))
+    assert (co.starts_on, co.due_on, co.original_due_on) == (
+        D(2026, 1, 31), D(2026, 7, 31), D(2026, 7, 31))
 
 
 def test_clock_action_completed_between_original_and_extended_rung() -> None:

@@ -80,15 +80,22 @@ def test_missed_runs_catch_up_each_rung_once(ladder):
     assert nightly(ladder, "2026-08-11").escalations_recorded == 0
 
 
-def test_an_extension_moves_the_ladder(ladder):
+def test_an_extension_moves_the_head_of_service_rung_only(ladder):
+    # §13.4: Head of Service at 3 months beyond the deadline in force (30 Jun + 3 = 30 Sep,
+    # recorded the day after), Chief Officer at 6 months beyond the original deadline
+    # (Sat 31 Jan + 6 = 31 Jul, recorded 1 Aug): here the Chief Officer is told first.
     with at("2026-04-20", 10):
         ladder.record("ldc", "action-extended", "L-1",
                       data("action-extended", action="A1", new_deadline="2026-06-30"),
                       "2026-04-20")
     assert nightly(ladder, "2026-05-01").escalations_recorded == 0
-    assert nightly(ladder, "2026-09-30").escalations_recorded == 0  # 30 Jun + 3 = 30 Sep
+    assert nightly(ladder, "2026-07-31").escalations_recorded == 0
+    assert nightly(ladder, "2026-08-01").escalations_recorded == 1
+    assert nightly(ladder, "2026-09-30").escalations_recorded == 0
     assert nightly(ladder, "2026-10-01").escalations_recorded == 1
-    assert escalations(ladder.home) == [("head_of_service", "2026-10-01")]
+    assert escalations(ladder.home) == [("chief_officer", "2026-08-01"),
+                                        ("head_of_service", "2026-10-01")]
+    assert nightly(ladder, "2026-10-02").escalations_recorded == 0
 
 
 @pytest.mark.parametrize("completed_on,expected", [("2026-04-30", 0), ("2026-05-01", 1)])

@@ -70,7 +70,7 @@ def test_a_wrong_role_found_in_the_database_is_reported(home):
     lg = make_ledger(home)
     lg.record("bu1", "incident-referred", "K-3", REFERRAL, "2025-12-18")
     _bypass(lg, load_actor_signer(home, "bu1"), "threshold-decided", "K-3",
-            {"meets_threshold": True, "rationale": "made-up", "decided_by": ["A"]})
+            {"meets_threshold": True, "rationale": "Made-up rationale for a test.", "decided_by": ["A"]})
     report = verify_ledger(lg.app)
     assert {p.kind for p in report.problems} == {"role"}
     assert report.problems[0].position == lg.app.size()
@@ -97,7 +97,7 @@ def test_a_passphrase_typed_after_the_flag_seals_the_new_key(home, monkeypatch):
 
 def test_only_admin_may_manage_actors_and_admin_cannot_be_revoked(home):
     lg = make_ledger(home)
-    assert lg.cli("actor", "revoke", "admin", "--reason", "x").exit_code == 1
+    assert lg.cli("actor", "revoke", "admin", "--reason", "made-up test").exit_code == 1
     dup = lg.cli("actor", "add", "bu1", "--role", "agency")
     assert dup.exit_code == 1 and "already registered" in dup.stderr
     listed = lg.cli("actor", "list", "--json")

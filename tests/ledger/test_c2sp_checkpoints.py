@@ -93,7 +93,7 @@ def test_a_note_by_a_retired_system_key_is_a_finding(ledger):
     before = ledger.app.size()
     receipt = rotate_actor(ledger.app, ledger.home, "system")
     ledger.record("p1", "threshold-decided", "N-1",
-                  {"meets_threshold": True, "rationale": "made-up", "decided_by": ["A"]},
+                  {"meets_threshold": True, "rationale": "Made-up rationale for a test.", "decided_by": ["A"]},
                   "2025-12-22")
     leaves, _ = read_leaves(ledger.app)
     origin = ledger.app.origin()

@@ -107,7 +107,7 @@ def test_a_changed_payload_byte(ev):
     k = ev.where("threshold-decided")
     with raw(ev.lg.home) as db:
         state = bytes(row_at(db, k)["state"])
-    ev.update(k, state=state.replace(b"made-up", b"Made-up", 1))
+    ev.update(k, state=state.replace(b"Made-up rationale", b"made-up rationale", 1))
     assert ev.agree()
 
 
