@@ -17,9 +17,10 @@ The files under ``keys/`` during a rotation:
 The steps, in order: (1) stage ``master.key.new``; (2) one database transaction, holding
 the ledger's write lock: re-wrap every other case's key under the new key, delete the
 erased case's row, name the new key in ``cspr_master_key`` (a writer still holding the
-old key is then refused under the same lock, and retries with the new one), commit; (3) promote: link ``master.key`` to ``master.key.old``, rename
-``master.key.new`` over ``master.key``; (4) sweep: re-wrap any row a concurrent writer
-wrapped under the old key meanwhile; (5) overwrite ``master.key.old``, fsync, unlink.
+old key is then refused under the same lock, and retries with the new one), commit;
+(3) promote: link ``master.key`` to ``master.key.old``, rename ``master.key.new`` over
+``master.key``; (4) sweep: re-wrap any row a concurrent writer wrapped under the old key
+meanwhile; (5) overwrite ``master.key.old``, fsync, unlink.
 
 **Recovery rule** (:func:`settle`, run before any use of the master key, so every command
 finishes or undoes an interrupted erasure first):

@@ -76,9 +76,9 @@ def extend(app: "LedgerApplication", upto: int) -> int:
                 break
             pending[level] = []
             level, h, idx = level + STEP, _fold(siblings), idx >> STEP
-        if n % _BATCH == 0 and not _store(app, rows):
-            return covered(app)
         if n % _BATCH == 0:
+            if not _store(app, rows):
+                return covered(app)
             rows = []
     if n != target or not _store(app, rows):
         return covered(app)
