@@ -31,6 +31,11 @@ class CsprGroup(click.Group):
         except CsprError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(1)
+        except click.exceptions.BadParameter as e:
+            # click's message quotes the value typed, which may be anything (a child's
+            # name in the wrong option); say only what was expected. Still exit 2.
+            e.message = _expected(e.param)
+            raise
         except (click.exceptions.ClickException, click.exceptions.Exit,
                 click.exceptions.Abort):
             raise  # click's own usage errors (exit 2), --help, Ctrl-C: click reports them
@@ -41,3 +46,10 @@ class CsprGroup(click.Group):
             click.echo(f"error: unexpected failure ({type(e).__name__}); set CSPR_DEBUG=1 "
                        "to see the traceback", err=True)
             sys.exit(1)
+
+
+def _expected(param: click.Parameter | None) -> str:
+    kind = getattr(param, "type", None)
+    if isinstance(kind, click.Choice):
+        return "expected one of: " + ", ".join(map(str, kind.choices))
+    return f"expected {getattr(kind, 'name', 'another value')}"
