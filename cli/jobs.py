@@ -59,13 +59,29 @@ def report() -> None:
 report.add_command(retention_report)
 
 
+def _period_report(command):  # the options every period report takes
+    for option in reversed((
+            click.option("--from", "since", required=True, help="first day of the period"),
+            click.option("--to", "until", required=True, help="last day of the period"),
+            click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]),
+                         default="html", show_default=True),
+            click.option("--output", type=click.Path(dir_okay=False),
+                         help="write here (default stdout)"),
+            pass_env)):
+        command = option(command)
+    return command
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text)
+        click.echo(f"written {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 @report.command("compliance")
-@click.option("--from", "since", required=True, help="first day of the period")
-@click.option("--to", "until", required=True, help="last day of the period")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="html",
-              show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False), help="write here (default stdout)")
-@pass_env
+@_period_report
 def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | None) -> None:
     """Timeliness per clock, the breaches, and overdue actions with their escalations."""
     from jobs.compliance import compliance
@@ -80,9 +96,23 @@ def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | 
     actions = q.actions(None, as_of)
     rep = compliance(clocks, actions, start, end, as_of, q.app.partnership(),
                      personal_data_log(q.app))
-    text = {"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep)
-    if output:
-        Path(output).write_text(text)
-        click.echo(f"written {output}")
-    else:
-        click.echo(text, nl=False)
+    _emit({"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep), output)
+
+
+@report.command("annual")
+@_period_report
+def annual_report(env: Env, since: str, until: str, fmt: str, output: str | None) -> None:
+    """The annual report (§23.1, §22): referrals, decisions and their timeliness, reviews
+    commissioned, completed and published, findings and improvements, actions completed,
+    overdue, escalated and not implemented with the reasons, and learning from cases below
+    threshold (§14). No personal data."""
+    from domain.errors import InvalidFieldError
+    from jobs.annual import annual_from_ledger
+    from jobs.annual_render import to_csv, to_html, to_json
+    from service.queries import parse_day
+
+    start, end = parse_day(since, "from"), parse_day(until, "to")
+    if start > end:
+        raise InvalidFieldError("from", "a day on or before --to", "after --to")
+    rep = annual_from_ledger(env.app(), start, end)
+    _emit({"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep), output)

@@ -8,24 +8,12 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env, table
+from cli.display import london_time, named, note, outcome
 from cli.erase import case_erase
 
-CLOCK_COLUMNS = [("case", "CASE"), ("clock", "CLOCK"), ("action", "ACTION"),
+CLOCK_COLUMNS = [("case", "CASE"), ("name", "CLOCK"), ("action", "ACTION"),
                  ("starts_on", "STARTS"), ("due_on", "DUE"), ("status", "STATUS"),
                  ("met_on", "MET ON"), ("note", "NOTE")]
-
-
-def _note(row: dict) -> str:
-    notes = []
-    if row.get("start_assumed"):
-        notes.append(f"start assumed: {row['start_assumed']}")
-    if row.get("recorded_late"):
-        notes.append("met, recorded late")
-    if row.get("breach_superseded"):
-        notes.append("breach alert superseded")
-    if row.get("original_due_on") and row["original_due_on"] != row["due_on"]:
-        notes.append(f"originally due {row['original_due_on']}")
-    return "; ".join(notes)
 
 
 @click.group()
@@ -40,7 +28,10 @@ case.add_command(case_erase)
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 def case_list(env: Env, as_json: bool) -> None:
-    """Every case with its stage and how many clocks are breached or at risk."""
+    """Every case with its stage, its breached and at-risk clocks, and its escalations.
+
+    BREACHED counts the statutory clocks only; an improvement action's escalation rungs
+    (§13.4, §21.2: Head of Service, Chief Officer) are counted under ESCALATIONS."""
     from service.queries import Queries
 
     q = Queries(env.app())
@@ -50,7 +41,8 @@ def case_list(env: Env, as_json: bool) -> None:
     else:
         table(rows, [("case", "CASE"), ("stage", "STAGE"), ("opened_on", "OPENED"),
                      ("events", "EVENTS"), ("breached", "BREACHED"),
-                     ("at_risk", "AT RISK"), ("rule_set", "RULE SET")])
+                     ("at_risk", "AT RISK"), ("escalations", "ESCALATIONS"),
+                     ("rule_set", "RULE SET")])
     q.check_readable()  # the rest is shown; then exit 1 naming the cases left out
 
 
@@ -73,6 +65,7 @@ def case_show(env: Env, ref: str, as_of: str | None, occurred_by: str | None,
     view = Queries(env.app()).view(ref, as_of_instant=parse_instant(as_of),
                                    occurred_by=parse_day(occurred_by, "occurred_by")
                                    ).as_json()
+    view["clocks"] = named(view["clocks"])
     if as_json:
         emit_json(view)
         return
@@ -84,10 +77,11 @@ def case_show(env: Env, ref: str, as_of: str | None, occurred_by: str | None,
         click.echo(f"personal data erased on {erased['on']} by {erased['by']}, co-signed by "
                    f"{erased['cosigned_by']} ({erased['reason']})")
     click.echo("\ndecisions:")
-    table(view["decisions"], [("occurred_at", "OCCURRED"), ("decision", "DECISION"),
-                              ("outcome", "OUTCOME"), ("recorded_by", "BY")])
+    table([{**d, "outcome": outcome(d)} for d in view["decisions"]],
+          [("occurred_at", "OCCURRED"), ("decision", "DECISION"), ("outcome", "OUTCOME"),
+           ("recorded_by", "BY")])
     click.echo("\nclocks:")
-    table([{**c, "note": _note(c)} for c in view["clocks"]], CLOCK_COLUMNS[1:])
+    table([{**c, "note": note(c)} for c in view["clocks"]], CLOCK_COLUMNS[1:])
     if view.get("agency_information"):  # §8.4 (issue 11)
         click.echo("\nagency information (§8.4: look-back of 3 years before the incident):")
         table([{**a, "flag": "older than 3 years before the incident (§8.4)"
@@ -147,11 +141,13 @@ def case_diff(env: Env, ref: str, since: str, until: str, as_json: bool) -> None
                               ("occurred_at", "OCCURRED"), ("type", "EVENT"),
                               ("actor", "BY")])
     click.echo("\nclocks changed:")
-    table(d["clocks_changed"], [("clock", "CLOCK"), ("action", "ACTION"), ("from", "FROM"),
-                                ("to", "TO"), ("due_on", "DUE"), ("met_on", "MET ON")])
+    table(named(d["clocks_changed"]), [("name", "CLOCK"), ("action", "ACTION"),
+                                       ("from", "FROM"), ("to", "TO"), ("due_on", "DUE"),
+                                       ("met_on", "MET ON")])
     click.echo("\ndecisions made:")
-    table(d["decisions_made"], [("occurred_at", "OCCURRED"), ("decision", "DECISION"),
-                                ("outcome", "OUTCOME"), ("recorded_by", "BY")])
+    table([{**m, "outcome": outcome(m)} for m in d["decisions_made"]],
+          [("occurred_at", "OCCURRED"), ("decision", "DECISION"), ("outcome", "OUTCOME"),
+           ("recorded_by", "BY")])
 
 
 @case.command("chronology")
@@ -165,7 +161,7 @@ def case_diff(env: Env, ref: str, since: str, until: str, as_json: bool) -> None
 @pass_env
 def case_chronology(env: Env, ref: str, include_personal: bool, purpose: str | None,
                     as_json: bool) -> None:
-    """The App. 6 chronology, merged across agencies in the order events happened.
+    """The chronology of Appendix 6, merged across agencies in the order events happened.
 
     Read from the signed events, each entry checked against its signature and key before
     it is shown. With --include-personal, a signed personal-data-accessed event (who, why,
@@ -179,10 +175,13 @@ def case_chronology(env: Env, ref: str, include_personal: bool, purpose: str | N
                    f"({erased['reason']}); shown without personal fields", err=True)
     rows = chronology(env.app(), env.home, ref, include_personal and not erased,
                       env.actor, purpose)
+    # JSON keeps event_at as stored (UTC); event_at_london is the same instant in London.
+    rows = [{**r, "event_at_london": london_time(r["event_at"])[0],
+             "when": london_time(r["event_at"])[1]} for r in rows]
     if as_json:
-        emit_json(rows)
+        emit_json([{k: v for k, v in r.items() if k != "when"} for r in rows])
         return
-    columns = [("event_at", "WHEN"), ("agency", "AGENCY"), ("source", "SOURCE"),
+    columns = [("when", "WHEN (LONDON)"), ("agency", "AGENCY"), ("source", "SOURCE"),
                ("child_seen", "CHILD SEEN")]
     if include_personal:
         columns.append(("significant_event", "SIGNIFICANT EVENT"))
@@ -226,11 +225,11 @@ def deadlines(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) 
     from service.queries import Queries, parse_day
 
     q = Queries(env.app())
-    rows = q.deadlines(case_ref, parse_day(as_of))
+    rows = named(q.deadlines(case_ref, parse_day(as_of)))
     if as_json:
         emit_json(rows)
     else:
-        table([{**r, "note": _note(r)} for r in rows], CLOCK_COLUMNS)
+        table([{**r, "note": note(r)} for r in rows], CLOCK_COLUMNS)
     q.check_readable()
 
 

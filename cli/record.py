@@ -4,14 +4,16 @@ and ``cspr import``."""
 from __future__ import annotations
 
 import io
+import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from domain import limits
-from domain.catalogue import BY_THEIR_COMMANDS, EVENT_TYPES, describe
+from domain.catalogue import BY_THEIR_COMMANDS, EVENT_TYPES, ROLES
 from domain.errors import InvalidFieldError, UnknownEventTypeError
 from cli.context import Env, emit_json, pass_env
 
@@ -118,10 +120,47 @@ def _make_command(type_name: str) -> click.Command:
         click.Option(["--json", "as_json"], is_flag=True, help="print the receipt as JSON"),
         _RECEIPT_OPTION,
     ]
-    # "\b": click keeps the catalogue's own layout instead of refolding it into one block.
-    return click.Command(type_name, callback=run, params=params,
-                         help="\b\n" + describe(type_name),
-                         short_help=et.help, context_settings={"max_content_width": 100})
+    return click.Command(type_name, callback=run, params=params, help=_help(type_name),
+                         short_help=et.help)
+
+
+# Folded to fit an 80-column terminal after click's two-space indent.
+_HELP_WIDTH = 76
+
+
+def _paragraph(*lines: str) -> str:
+    """One paragraph of help that click prints as laid out here ("\\b": no refolding),
+    each line folded with its continuation indented under it."""
+    folded = [textwrap.fill(line, _HELP_WIDTH, break_on_hyphens=False,
+                            subsequent_indent=" " * (len(line) - len(line.lstrip()) + 2))
+              for line in lines]
+    return "\b\n" + "\n".join(folded)
+
+
+def _field_paragraph(f: Any, prefix: str = "") -> list[str]:
+    marks = ("" if f.required else "?") + (" P" if f.personal else "")
+    default = f" (default {json.dumps(f.default)})" if f.default is not None else ""
+    lines = [f"{prefix}{f.name}{marks}: {f.help}{default}", f"  expects {f.expected()}"]
+    for sub in f.fields:  # an object's own fields, e.g. child.name
+        lines += ["  " + line for line in _field_paragraph(sub, f"{f.name}.")]
+    return lines
+
+
+def _help(type_name: str) -> str:
+    """The catalogue's description of TYPE (as `domain.catalogue.describe` gives it), laid
+    out for a terminal: each field its own paragraph, so descriptions never run together."""
+    t = EVENT_TYPES[type_name]
+    head = [f"{t.name}: {t.help}",
+            f"recorded by: {', '.join(r for r in ROLES if r in t.roles)}"]
+    if t.rules:
+        head.append(f"rules: {t.rules}")
+    paragraphs = [_paragraph(*head), _paragraph("fields (? optional, P personal data):")]
+    paragraphs += [_paragraph(*_field_paragraph(f)) for f in t.fields]
+    conditions = [f"{target} is required when {condition} is {json.dumps(when)}"
+                  for target, (condition, when) in t.required_when]
+    if conditions:
+        paragraphs.append(_paragraph(*conditions))
+    return "\n\n".join(paragraphs)
 
 
 class RecordGroup(click.Group):

@@ -527,8 +527,9 @@ _DECLARATIONS: tuple[EventType, ...] = (
         "App. 6; event_at is when it happened, not when recorded",
         _name("agency", "the agency the entry comes from (App. 6)"),
         Field("event_at", "datetime",
-              help="when the event happened, with its UTC offset, e.g. "
-                   "2025-03-01T14:30:00+00:00; not when it was recorded (App. 6)"),
+              help="when the event happened, in London local time (24-hour, e.g. "
+                   "2025-03-01T14:30) or with its UTC offset; not when it was recorded "
+                   "(App. 6)"),
         _text("significant_event", "the significant event (personal data, App. 6)",
               **PERSONAL),
         _text("source", "the source records, e.g. the agency's case file (App. 6)"),

@@ -83,8 +83,11 @@ SCHEMA: dict[str, Callable[[Field], dict[str, Any]]] = {
         **_window(f),
     },
     # The year as written; validation bounds the UTC instant, a few hours apart at the ends.
-    "datetime": lambda f: {"type": "string", "format": "date-time",
-                           "pattern": rf"^(?:{_years(f)})-", **_window(f)},
+    # No "format": date-time (RFC 3339 needs an offset): a London local time is accepted.
+    "datetime": lambda f: {"type": "string",
+                           "pattern": rf"^(?:{_years(f)})-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}"
+                                      r":[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                                      r"(Z|[+-][0-9]{2}:[0-9]{2})?$", **_window(f)},
     "bool": lambda f: {"type": "boolean"},
     "int": _schema_int,
     "enum": lambda f: {"type": "string", "enum": list(f.choices)},

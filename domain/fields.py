@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from difflib import get_close_matches
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain import limits
 from domain.errors import InvalidFieldError
@@ -227,8 +228,28 @@ def _expected_date(f: Field) -> str:
 
 
 def _expected_datetime(f: Field) -> str:
-    return ("a date and time with its offset from UTC, as YYYY-MM-DDTHH:MM[:SS[.ffffff]] "
-            f"followed by Z or +HH:MM/-HH:MM, in UTC from {f.earliest} to {f.latest}")
+    return ("a date and time as YYYY-MM-DDTHH:MM[:SS[.ffffff]], in London local time "
+            "(24-hour) or followed by Z or +HH:MM/-HH:MM; a local time in the hour the "
+            "clocks go back needs its offset (+01:00 the first time, +00:00 the second); "
+            f"in UTC from {f.earliest} to {f.latest}")
+
+
+# App. 6 (2020-03): times are 24-hour local times, so a time without an offset is London's.
+_LONDON = ZoneInfo("Europe/London")
+
+
+def _london(moment: datetime, path: str, f: Field) -> datetime:
+    """A wall-clock London time as an aware one, or exit 2 when the wall clock does not
+    name one instant: the autumn hour happens twice (refused, not guessed: the offset says
+    which), the spring hour never (no such time)."""
+    first, second = moment.replace(tzinfo=_LONDON, fold=0), moment.replace(tzinfo=_LONDON,
+                                                                          fold=1)
+    if first.utcoffset() != second.utcoffset():
+        problem = ("happens twice in London (the clocks go back): give its offset"
+                   if first.utcoffset() > second.utcoffset() else
+                   "does not exist in London (the clocks go forward)")
+        raise InvalidFieldError(path, f.expected(), problem)
+    return first
 
 
 def _expected_int(f: Field) -> str:
@@ -351,10 +372,8 @@ def _datetime(f: Field, value: Any, path: str, checking: Checking) -> str:
             raise InvalidFieldError(path, f.expected(), "no such date or time") from None
     else:
         raise _wrong_type(f, path)
-    # A naive time is ambiguous around the clock changes and across systems: refuse it
-    # rather than guess Europe/London.
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidFieldError(path, f.expected(), "no offset from UTC (naive date and time)")
+        moment = _london(moment.replace(tzinfo=None), path, f)
     try:
         utc = moment.astimezone(timezone.utc)
     except OverflowError:

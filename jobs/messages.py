@@ -15,6 +15,7 @@ from typing import Any
 from domain.calendar import add_months
 from domain.errors import UnknownRuleSetError
 from domain.rulesets import get_rule_set
+from jobs.clock_names import clock_label
 from jobs.outbox import Message, breach_key, escalation_key, token
 
 LEVEL_NAMES = {"head_of_service": "Head of Service", "chief_officer": "Chief Officer",
@@ -40,12 +41,13 @@ def _recipients(variable: str) -> tuple[str, ...]:
 
 def breach_message(case: str, data: dict[str, Any], paragraph: str) -> Message:
     due = date.fromisoformat(data["due_on"])
-    ref, clock = text(case), text(data["clock"])
+    ref, clock = text(case), text(clock_label(data["clock"]))
     return Message(
         key=breach_key(case, data["clock"], due),
         to=_recipients("CSPR_NOTIFY_BREACHES"),
         subject=f"[CSPR] Timescale breached: {clock} on case {ref}",
-        body=(f"Case: {ref}\nTimescale: {clock} ({text(paragraph)})\n"
+        body=(f"Case: {ref}\nTimescale: {clock} ({text(paragraph)}; "
+              f"clock {text(data['clock'])})\n"
               f"Due by the end of: {due.isoformat()}\n"
               f"Rule set: {text(data['rule_set'])}; calendar: {text(data['calendar'])}\n\n"
               "The ledger has recorded this timescale as breached. Please record the "

@@ -6,24 +6,12 @@ from __future__ import annotations
 
 from html import escape
 
+from jobs.clock_names import CLOCK_LABELS, clock_label
 from jobs.compliance import ClockTally
 
-# Plain-English names for the clocks of PROCEDURE.md; an unknown id shows as itself.
-CLOCK_LABELS: dict[str, str] = {
-    "report_to_partners": "Reported to partners",
-    "threshold_decision": "Threshold decision",
-    "national_panel_notification": "National Panel notified",
-    "referrer_feedback": "Referrer told the outcome",
-    "rapid_review_meeting": "Rapid Review meeting",
-    "rapid_review_meeting_qa": "Rapid Review meeting (QA)",
-    "rapid_review_to_panel": "Rapid Review sent to Panel",
-    "prepublication_copy": "Copies sent before publication",
-    "publication": "Report published",
-    "publication_availability": "Kept published for a year",
-    "action_head_of_service": "Action done before Head of Service",
-    "action_chief_officer": "Action done before Chief Officer",
-    "looked_after_death_notification": "Looked-after child death notified",
-}
+# The names live in jobs/clock_names.py, shared with the CLI and the letters.
+__all__ = ["CLOCK_LABELS", "SEGMENTS", "chart_svg", "clock_label", "pct"]
+
 
 # (field, legend label, fill, text colour on the fill)
 SEGMENTS = (
@@ -42,10 +30,6 @@ BAR_H = 18
 TOP = 34
 BOTTOM = 26
 _MAX_LABEL = 36
-
-
-def clock_label(clock_id: str) -> str:
-    return CLOCK_LABELS.get(clock_id, clock_id)
 
 
 def pct(value: float | None) -> str:

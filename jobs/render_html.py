@@ -187,6 +187,13 @@ def _footer(r: ComplianceReport) -> str:
         f"<p>Produced by cspr-ledger. This report holds no personal data.</p></footer>")
 
 
+def page_head(title: str) -> list[str]:
+    """The lines that open every report page: self-contained, the house style inline."""
+    return ["<!DOCTYPE html>", '<html lang="en-GB">', '<head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(title)}</title>", f"<style>{CSS}</style></head>", "<body>"]
+
+
 def to_html(report: ComplianceReport) -> str:
     r = report
     title = (f"Statutory timescales: compliance report — {r.partnership}, "
@@ -201,13 +208,7 @@ def to_html(report: ComplianceReport) -> str:
     else:
         chart = '<p class="none">No clock fell due in the period.</p>'
     return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en-GB">',
-        '<head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{CSS}</style></head>",
-        "<body>",
+        *page_head(title),
         "<header><h1>Child Safeguarding Practice Reviews: statutory timescales</h1>",
         f'<p class="sub">{_e(r.partnership)} · compliance report for '
         f"{_day(r.period_from)} to {_day(r.period_to)} · position at {_day(r.as_of)}</p>"

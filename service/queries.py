@@ -146,10 +146,15 @@ class Queries:
 
     def case_list(self) -> list[dict[str, Any]]:
         self.projector
-        counts = Counter((c["case"], c["status"]) for c in read.clock_rows(self.app, self.today))
+        # An action's clocks are its escalation rungs (§13.4, §21.2), not statutory
+        # timescales: counted apart so that a case with every clock met shows 0 breached.
+        counts = Counter((c["case"], "escalated" if c["action"] and c["status"] == "breached"
+                          else c["status"]) for c in read.clock_rows(self.app, self.today))
         return [{"case": r["case_ref"], "stage": r["stage"], "opened_on": r["opened_on"],
                  "events": r["events"], "breached": counts[(r["case_ref"], "breached")],
-                 "at_risk": counts[(r["case_ref"], "at_risk")], "rule_set": r["rule_set"]}
+                 "at_risk": counts[(r["case_ref"], "at_risk")],
+                 "escalations": counts[(r["case_ref"], "escalated")],
+                 "rule_set": r["rule_set"]}
                 for r in read.case_summaries(self.app)]
 
     def deadlines(self, case: str | None, as_of: date | None) -> list[dict[str, Any]]:
