@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.context import Env, pass_env, table
+from cli.display import named
 
 
 @click.command()
@@ -23,11 +24,12 @@ def demo(env: Env) -> None:
     q = Queries(app)
     click.echo("\ncases:")
     table(q.case_list(), [("case", "CASE"), ("stage", "STAGE"), ("opened_on", "OPENED"),
-                          ("breached", "BREACHED"), ("at_risk", "AT RISK")])
+                          ("breached", "BREACHED"), ("at_risk", "AT RISK"),
+                          ("escalations", "ESCALATIONS")])
     click.echo("\nbroken or at-risk clocks today:")
-    table([r for r in q.deadlines(None, None) if r["status"] in ("breached", "at_risk")
-           or r["recorded_late"]],
-          [("case", "CASE"), ("clock", "CLOCK"), ("action", "ACTION"), ("due_on", "DUE"),
+    table(named([r for r in q.deadlines(None, None) if r["status"] in ("breached", "at_risk")
+                 or r["recorded_late"]]),
+          [("case", "CASE"), ("name", "CLOCK"), ("action", "ACTION"), ("due_on", "DUE"),
            ("status", "STATUS")])
     click.echo("\nactions:")
     table([{**a, "escalations": ", ".join(f"{e['level']} {e['on']}" for e in a["escalations"])}
