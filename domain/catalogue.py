@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.catalogue_case import CASE_TYPES
+from domain.catalogue_directory import DIRECTORY_TYPES
 from domain.catalogue_ledger import LEDGER_TYPES
+from domain.catalogue_paths import PATH_TYPES
 from domain.catalogue_review import REVIEW_TYPES
 from domain.declaring import ROLES, RULE_SETS, STREAMS, EventType
 from domain.errors import InvalidFieldError, UnknownEventTypeError
@@ -44,7 +46,8 @@ __all__ = [
     "personal_field_names",
     "validate",
 ]
-_DECLARATIONS: tuple[EventType, ...] = CASE_TYPES + REVIEW_TYPES + LEDGER_TYPES
+_DECLARATIONS: tuple[EventType, ...] = (CASE_TYPES + PATH_TYPES + REVIEW_TYPES + LEDGER_TYPES
+                                         + DIRECTORY_TYPES)
 
 
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _DECLARATIONS}

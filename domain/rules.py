@@ -10,13 +10,11 @@ Effective date of every rule below: the seed procedure of March 2020 (Working To
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, Callable
-
 from domain.catalogue import personal_field_names
 from domain.errors import RuleViolationError
-from domain.streams import Action, Case, Review
+from domain.rule_base import Rule, RuleContext, _on
+from domain.rules_paths import PATH_AFTER_CLOSURE, PATH_RULES
+from domain.streams import Action
 
 
 class DuplicateReferralError(RuleViolationError):
@@ -101,17 +99,6 @@ class DuplicateBreachError(RuleViolationError):
     paragraph = "PROCEDURE.md: occurred and recorded"
 
 
-@dataclass
-class RuleContext:
-    type: str
-    data: dict[str, Any]
-    occurred_on: date
-    today: date
-    case: Case | None
-    review: Review | None
-    action: Action | None
-
-
 # Events that may still be recorded on a closed case: the action plan and the report's
 # own life (EVENTS.md case-closed: "nothing but action-* and report events after it"),
 # and the ledger's breach alerts, which must never be silenced by a closure.
@@ -121,7 +108,7 @@ AFTER_CLOSURE = frozenset({
     "publication-declined", "report-withdrawn", "deadline-breached",
     # Issue 10: reading, disclosing and erasing personal data go on after closure.
     "personal-data-accessed", "personal-data-disclosed", "personal-data-erased",
-})
+}) | PATH_AFTER_CLOSURE
 
 
 def _threshold(ctx: RuleContext) -> bool | None:
@@ -179,18 +166,6 @@ def _death_without_review_ref(ctx: RuleContext) -> bool:
         return False
     died = ctx.case.facts[0].data.get("harm") == "death"
     return died and ctx.review is None
-
-
-@dataclass(frozen=True)
-class Rule:
-    types: frozenset[str]           # empty: every type
-    error: type[RuleViolationError]
-    message: str
-    refuses: Callable[[RuleContext], bool]
-
-
-def _on(*types: str) -> frozenset[str]:
-    return frozenset(types)
 
 
 RULES: tuple[Rule, ...] = (
@@ -264,7 +239,7 @@ RULES: tuple[Rule, ...] = (
          _escalated_already),
     Rule(_on("deadline-breached"), DuplicateBreachError,
          "this breach is already recorded", _breach_recorded),
-)
+) + PATH_RULES
 
 
 def check(ctx: RuleContext) -> None:
