@@ -19,6 +19,8 @@ def outcome(row: dict) -> str:
     if isinstance(value, bool):
         yes, no = _YES_NO.get(row.get("decision", ""), ("yes", "no"))
         return yes if value else no
+    if isinstance(value, list):  # e.g. a delay notice's recipients (issue 11 item 12)
+        return ", ".join(map(str, value))
     return "-" if value is None else str(value)
 
 
@@ -65,3 +67,27 @@ def note(row: dict) -> str:
     if row.get("original_due_on") and row["original_due_on"] != row["due_on"]:
         notes.append(f"originally due {row['original_due_on']}")
     return "; ".join(notes)
+
+
+def one_line(value: object, limit: int = 300) -> str:
+    """Stored free text on one terminal line: control characters (a newline, an escape
+    sequence) shown as spaces, long text cut with an ellipsis. An old event must still
+    display without breaking the table or the terminal around it."""
+    text = "".join(" " if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in str(value))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def publication_delay_lines(flag: dict) -> list[str]:
+    """§19.1 (issue 11): the flag for a planned publication after the due date."""
+    lines = [f"publication planned for {flag['planned_on']}, after the {flag['paragraph']} "
+             f"due date {flag['due_on']} (six months from the decision to initiate)"]
+    if flag.get("start_assumed"):
+        lines.append(f"  start assumed: {flag['start_assumed']}")
+    for r in flag["reasons"]:
+        to = ", ".join(r.get("recipients") or []) or "-"
+        lines.append(f"  reason for delay notified on {r['on']} to {one_line(to)}: "
+                     f"{one_line(r.get('reason'))}")
+    if not flag["reasons"]:
+        lines.append("  no reason for delay notified to the National Panel and the "
+                     "Secretary of State (record publication-delay-notified)")
+    return lines

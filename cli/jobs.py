@@ -44,6 +44,12 @@ def nightly(env: Env, as_of: str | None, as_json: bool) -> None:
                    f"finding(s): {found}. Nothing was recorded and no checkpoint signed; "
                    "run 'cspr verify', then acknowledge each finding with 'cspr --as admin "
                    "record integrity-alarm-acknowledged' (docs/cron.md)", err=True)
+    if result.letter_warnings:  # issue 11 item 11: codes and references only
+        click.echo(f"LETTERS NOT ADDRESSED AS THE DIRECTORY INTENDS: "
+                   f"{len(result.letter_warnings)} warning(s), "
+                   f"{result.letters_unaddressed} letter(s) sent to the admin address for "
+                   "want of an agency entry; see 'cspr directory list' (docs/cron.md)",
+                   err=True)
     if result.failed_cases:
         click.echo(f"CASES NOT PROCESSED: {', '.join(result.failed_cases)}: their events "
                    "cannot be processed; every other case was (docs/cron.md)", err=True)
@@ -94,8 +100,12 @@ def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | 
     as_of = min(end, q.today)
     clocks = q.deadlines(None, as_of)
     actions = q.actions(None, as_of)
+    # Issue 11 item 7: joint decisions not fully co-signed after 5 working days.
+    from service.cosigning import late_cosignature_rows
+
     rep = compliance(clocks, actions, start, end, as_of, q.app.partnership(),
-                     personal_data_log(q.app))
+                     personal_data_log(q.app),
+                     late_cosignature_rows(q.app, q.calendar, as_of))
     _emit({"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep), output)
 
 

@@ -27,10 +27,14 @@ COMMANDS = {
     "checkpoint": Lazy("cli.checkpoints:checkpoint", "Sign a checkpoint (event count, head "
                        "hash, Merkle root) with the system key, as a JSON file and as a "
                        "C2SP signed note under the ledger's origin."),
+    "cosign": Lazy("cli.cosign:cosign", "Co-sign the joint decision at ledger POSITION "
+                   "with your own key (§8.9, §21.1)."),
     "deadlines": Lazy("cli.reads:deadlines", "Every statutory clock: start, due date, "
                       "status, when it was met."),
     "demo": Lazy("cli.demo:demo", "Build a made-up partnership's ledger over the past year, "
                  "run the nightly job over it, and show what it found."),
+    "directory": Lazy("cli.directory:directory", "The agency directory: who receives each "
+                      "agency's escalation letters, and the L&D chair who is copied in."),
     "evidence": Lazy("cli.evidence:evidence", "Evidence packs for an inspector, the DfE or "
                      "a challenge review: checked offline with the pack's verify.py and the "
                      "partnership's published system vkey."),

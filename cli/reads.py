@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env, table
-from cli.display import london_time, named, note, outcome
+from cli.display import london_time, named, note, outcome, publication_delay_lines
 from cli.erase import case_erase
+from cli.trail_display import awaiting_lines, trail_lines
 
 CLOCK_COLUMNS = [("case", "CASE"), ("name", "CLOCK"), ("action", "ACTION"),
                  ("starts_on", "STARTS"), ("due_on", "DUE"), ("status", "STATUS"),
@@ -80,6 +81,10 @@ def case_show(env: Env, ref: str, as_of: str | None, occurred_by: str | None,
     table([{**d, "outcome": outcome(d)} for d in view["decisions"]],
           [("occurred_at", "OCCURRED"), ("decision", "DECISION"), ("outcome", "OUTCOME"),
            ("recorded_by", "BY")])
+    if view.get("awaiting_cosignature"):  # §8.9, §21.1 (issue 11 item 7)
+        click.echo("\nawaiting co-signature:")
+        for line in awaiting_lines(view["awaiting_cosignature"]):
+            click.echo(line)
     click.echo("\nclocks:")
     table([{**c, "note": note(c)} for c in view["clocks"]], CLOCK_COLUMNS[1:])
     if view.get("agency_information"):  # §8.4 (issue 11)
@@ -89,6 +94,10 @@ def case_show(env: Env, ref: str, as_of: str | None, occurred_by: str | None,
               [("agency", "AGENCY"), ("involvement_from", "FROM"),
                ("involvement_to", "TO"), ("look_back_from", "LOOK-BACK FROM"),
                ("flag", "FLAG")])
+    if view.get("publication_delay"):  # §19.1 (issue 11)
+        click.echo("\npublication:")
+        for line in publication_delay_lines(view["publication_delay"]):
+            click.echo(line)
 
 
 @case.command("history")
@@ -107,16 +116,9 @@ def case_history(env: Env, ref: str, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    for r in rows:
-        late = "  [recorded late]" if r["recorded_late"] else ""
-        click.echo(f"#{r['position']} {r['occurred_at']} {r['decision']}: {r['outcome']}"
-                   f"{late}")
-        why = {"decision": "rationale", "erasure": "reason"}.get(r["kind"], "purpose")
-        click.echo(f"    {why}: {r['rationale'] or '-'}")
-        if r["decided_by"]:
-            click.echo(f"    decided by: {', '.join(r['decided_by'])}")
-        click.echo(f"    recorded by {r['recorded_by']} (key {r['key_id']}) at "
-                   f"{r['recorded_at']}")
+    for r in rows:  # issue 11 item 12: roles, signatures and what is pending too
+        for line in trail_lines(r):
+            click.echo(line)
     if not rows:
         click.echo("(no decisions or personal-data reads recorded)")
 

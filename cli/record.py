@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 CASE_STREAMS = ("case", "review", "action")
 RECORDABLE = [n for n, t in EVENT_TYPES.items()
               if t.stream in CASE_STREAMS and n not in BY_THEIR_COMMANDS]
-# The one ledger-stream event a person records with `record` (issue 8): an admin's
-# acknowledgement of a verify finding, which has no case.
-WITHOUT_CASE = ["integrity-alarm-acknowledged"]
+# The ledger-stream events a person records with `record`, which have no case: an admin's
+# acknowledgement of a verify finding (issue 8) and the agency directory (issue 11; also
+# `cspr directory agency` and `cspr directory ld-chair`).
+WITHOUT_CASE = ["integrity-alarm-acknowledged", "agency-directory-entry-recorded",
+                "ld-chair-contact-recorded"]
 
 
 def _unreadable(option: str, problem: str, what: str) -> InvalidFieldError:

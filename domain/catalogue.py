@@ -85,7 +85,9 @@ def validate(name: str, data: Mapping[str, Any], checking: Checking | None = Non
 # Issue 10: appended only by the commands that do what they record (case chronology
 # --include-personal, case disclose, case erase), never by record or import.
 BY_THEIR_COMMANDS = frozenset({"personal-data-accessed", "personal-data-disclosed",
-                               "personal-data-erased"})
+                               "personal-data-erased",
+                               # Issue 11 item 7: `cspr cosign` checks the position and hash.
+                               "decision-cosigned"})
 
 
 def personal_field_names(name: str) -> tuple[str, ...]:

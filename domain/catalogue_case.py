@@ -21,7 +21,9 @@ from domain.declaring import (
     _reason,
     _recipients,
     _text,
+    _hex,
 )
+from domain.cosigners import JOINT_DECISIONS, _cosigners
 
 CASE_TYPES: tuple[EventType, ...] = (
     # --- Referral and notification ------------------------------------------------------
@@ -107,6 +109,7 @@ CASE_TYPES: tuple[EventType, ...] = (
         _names("decided_by", "the partners who made the decision, by name and role"),
         _text("information_considered",
               "the information the partners considered in deciding (App. 1)", **OPTIONAL),
+        _cosigners(),
         # EVENTS.md: "learning_potential?: bool (required when the threshold is not met)".
         required_when=(("learning_potential", ("meets_threshold", False)),),
     ),
@@ -213,6 +216,7 @@ CASE_TYPES: tuple[EventType, ...] = (
         _reason("rationale", "why this level; recorded and shared with the L&D sub-group (§10.5)"),
         _names("decided_by",
                "who decided, by name and role: partners and the Independent Scrutineer (§8.9)"),
+        _cosigners(),
     ),
     _event(
         "national-panel-decided", "business_unit", "case", DECISIONS,
@@ -245,6 +249,7 @@ CASE_TYPES: tuple[EventType, ...] = (
         "§14.6–14.7",
         _bool("approved", "true if the partners agreed the route (§14.7)"),
         _reason("rationale", "why the partners decided so (§14.6)"),
+        _cosigners(),
     ),
     _event(
         "case-closed", "partner", "case", DECISIONS,
@@ -257,5 +262,21 @@ CASE_TYPES: tuple[EventType, ...] = (
               "Child Death Review reference; needed to close a death with no review "
               "(§4.3, §10.5)",
               **OPTIONAL),
+    ),
+    # --- Co-signatures of joint decisions (issue 11 item 7) -----------------------------
+    _event(
+        "decision-cosigned", "partner, scrutineer", "case", DECISIONS,
+        "A partner or the Independent Scrutineer co-signed a joint decision with their own "
+        "key (§8.9, §21.1).",
+        "only by an actor the decision names in cosigners, once each; the position must "
+        "hold a joint decision of the same case whose chain hash is event_hash; recorded "
+        "by `cspr cosign POSITION`, also after closure",
+        # 2^53 - 1: exact in every JSON consumer, as integrity-alarm-acknowledged's.
+        Field("position", "int", minimum=1, maximum=2 ** 53 - 1,
+              help="the ledger position of the decision co-signed"),
+        _enum("decision", " ".join(JOINT_DECISIONS), "the decision's event type"),
+        _hex("event_hash",
+             "the decision's hash as the chain records it: the co-signature binds its exact "
+             "content"),
     ),
 )

@@ -22,6 +22,7 @@ from domain.declaring import (
     _recipients,
     _text,
 )
+from domain.cosigners import _cosigners
 
 REVIEW_TYPES: tuple[EventType, ...] = (
     # --- Local Child Safeguarding Practice Review -----------------------------------------
@@ -115,6 +116,7 @@ REVIEW_TYPES: tuple[EventType, ...] = (
         "refused before 3 `governance-group-met` events (§13.3)",
         _date("on", "date of the sign-off (§21.1)"),
         _names("signatories", "who signed it off, by name and role (§21.1)"),
+        _cosigners(),
     ),
     _event(
         "publication-planned", "partner", "review", LCSPR,
@@ -126,6 +128,7 @@ REVIEW_TYPES: tuple[EventType, ...] = (
               "planned publication date; copies are due 7 working days before it (§18.7)"),
         _enum("mode", "full learning_only",
               "the full report, or the learning and recommendations only (§18.7, §20.2)"),
+        _cosigners(),
     ),
     _event(
         "report-sent-before-publication", "business_unit", "review", LCSPR,
@@ -144,9 +147,11 @@ REVIEW_TYPES: tuple[EventType, ...] = (
         "publication-delay-notified", "partner", "review", LCSPR,
         "The partners told the National Panel and the Secretary of State why publication is "
         "delayed (§19.1).",
-        "§19.1; the clock still runs",
+        "§19.1; the clock still runs; shown beside a publication planned after the due date "
+        "(issue 11)",
         _reason("reason",
-              "reason for the delay, e.g. an ongoing criminal investigation or inquest (§19.1)"),
+              "reason for the delay, e.g. an ongoing criminal investigation or inquest; goes "
+              "into the annual report (§19.1)"),
         # Not "(both)" in EVENTS.md: one notice per recipient may be recorded separately.
         _recipients("recipients", "national_panel secretary_of_state",
                     "who was told: national_panel, secretary_of_state, or both (§19.1)"),
@@ -169,6 +174,7 @@ REVIEW_TYPES: tuple[EventType, ...] = (
         _reason("justification",
               "the justification set out to the National Panel and the Secretary of State "
               "(§19.1, §20.3)"),
+        _cosigners(),
     ),
     _event(
         "report-withdrawn", "business_unit", "review", LCSPR,

@@ -53,3 +53,34 @@ def agency_information(facts: Iterable[Any]) -> list[dict[str, Any]]:
             "paragraph": LOOK_BACK_PARAGRAPH,
         })
     return rows
+
+
+# §19.1 (2020-03): "no later than six months from the date of the decision to initiate a
+# review"; where other proceedings delay publication the partners tell the National Panel
+# and the Secretary of State the reason. A plan to publish after the due date is allowed
+# (the seed expects delays) but flagged, with the reasons notified so far (issue 11).
+PUBLICATION_PARAGRAPH = "§19.1"
+
+
+def publication_delay(facts: Iterable[Any], clocks: Iterable[Any]) -> dict[str, Any] | None:
+    """The flag for a planned publication after the §19.1 due date, or None.
+
+    ``clocks`` are the case's ClockStates; the plan in force is the latest by occurrence
+    (ledger order breaking ties), as the pre-publication clock takes it. Once the report is
+    published or publication declined the clock itself says how late it was, and the flag
+    goes on showing the plan and the reasons given."""
+    facts = list(facts)
+    clock = next((c for c in clocks if c.clock == "publication" and c.action is None), None)
+    plans = [(f.occurred_on, i, f.data.get("planned_on")) for i, f in enumerate(facts)
+             if f.type == "publication-planned" and isinstance(f.data.get("planned_on"), str)]
+    if clock is None or clock.due_on is None or not plans:
+        return None
+    planned_on = max(plans)[2]
+    if planned_on <= clock.due_on.isoformat():
+        return None
+    reasons = [{"on": f.occurred_on.isoformat(), "reason": f.data.get("reason"),
+                "recipients": f.data.get("recipients")}
+               for f in facts if f.type == "publication-delay-notified"]
+    return {"planned_on": planned_on, "due_on": clock.due_on.isoformat(),
+            "start_assumed": clock.start_assumed, "paragraph": PUBLICATION_PARAGRAPH,
+            "reasons": reasons, "reason_notified": bool(reasons)}

@@ -23,9 +23,10 @@ from domain.rules import (
     RuleContext,
     check,
 )
-from domain.streams import STREAM_CLASSES, Action, Case, Review, Stream, stream_id
+from domain.streams import STREAM_CLASSES, Action, Actor, Case, Review, Stream, stream_id
 
-REVIEW_READERS = frozenset({"case-closed"})  # §4.3, §10.5: was there a review?
+# §4.3, §10.5: was there a review? Issue 11: a co-signature may be of an LCSPR decision.
+REVIEW_READERS = frozenset({"case-closed", "decision-cosigned"})
 
 Loader = Callable[[type[Stream], tuple[str, ...]], "Stream | None"]
 
@@ -97,8 +98,10 @@ class Procedure:
                     raise ActionNotAgreedError(
                         f"action '{intent.data['action']}' has not been agreed for this case"
                     )
+        # Issue 11 item 7: the rules check each named co-signer as registered.
+        actors = {name: self.stream(Actor, name) for name in intent.data.get("cosigners", ())}
         check(RuleContext(intent.type, intent.data, occurred_on(intent.occurred_at), today,
-                          case, review, action))
+                          case, review, action, intent.actor, actors))
         stream_cls = STREAM_CLASSES[kind]
         target = self.stream(stream_cls, *key)
         opening = OPENING_EVENTS[kind] == intent.type

@@ -4,9 +4,9 @@ event types it guards and the named failure it raises. The rules themselves are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from domain.errors import RuleViolationError
 from domain.streams import Action, Case, Review
@@ -21,6 +21,10 @@ class RuleContext:
     case: Case | None
     review: Review | None
     action: Action | None
+    # Issue 11 item 7: who records the event, and the actors its data names as cosigners
+    # (their streams, None when not registered), for the co-signature rules.
+    recorder: str = ""
+    actors: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

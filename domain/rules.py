@@ -13,6 +13,7 @@ from __future__ import annotations
 from domain.catalogue import personal_field_names
 from domain.errors import RuleViolationError
 from domain.rule_base import Rule, RuleContext, _on
+from domain.rules_cosign import COSIGN_AFTER_CLOSURE, COSIGN_RULES
 from domain.rules_paths import PATH_AFTER_CLOSURE, PATH_RULES
 from domain.streams import Action
 
@@ -108,7 +109,7 @@ AFTER_CLOSURE = frozenset({
     "publication-declined", "report-withdrawn", "deadline-breached",
     # Issue 10: reading, disclosing and erasing personal data go on after closure.
     "personal-data-accessed", "personal-data-disclosed", "personal-data-erased",
-}) | PATH_AFTER_CLOSURE
+}) | PATH_AFTER_CLOSURE | COSIGN_AFTER_CLOSURE
 
 
 def _threshold(ctx: RuleContext) -> bool | None:
@@ -239,7 +240,7 @@ RULES: tuple[Rule, ...] = (
          _escalated_already),
     Rule(_on("deadline-breached"), DuplicateBreachError,
          "this breach is already recorded", _breach_recorded),
-) + PATH_RULES
+) + PATH_RULES + COSIGN_RULES
 
 
 def check(ctx: RuleContext) -> None:

@@ -157,6 +157,11 @@ _ACKNOWLEDGED = DateRef("notification-acknowledged", "on")
 # later than the true one.
 _UNTIL_ACKNOWLEDGED = Fallback(DateRef("national-panel-notified", "on"),
                                "acknowledgement not recorded")
+# §8.9, §19.1 (2020-03): the decision to initiate an LCSPR is the partners' and the
+# Scrutineer's decision on the level of review.
+_INITIATED = DateRef("review-level-decided", None, when=(Condition("level", "eq", "lcspr"),))
+_UNTIL_INITIATED = Fallback(DateRef("review-commissioned", "decided_on"),
+                            "§8.9 decision to initiate an LCSPR not recorded")
 # App. 5 QA asks for "the decision and minutes": a send without the minutes stops nothing.
 _SENT_WITH_MINUTES = DateRef(
     "rapid-review-sent-to-panel", "on", when=(Condition("includes_minutes", "eq", True),)
@@ -213,11 +218,14 @@ _WT2018_LOCAL_CLOCKS: tuple[ClockRule, ...] = (
     ClockRule("prepublication_copy", "§18.7", DateRef("publication-planned", "planned_on"),
               "wd_before", 7, stop=(DateRef("report-sent-before-publication", "on"),),
               moved_by=(DateRef("publication-planned", "planned_on"),)),
-    # §19.1 (2020-03): published no later than 6 months from the decision to initiate;
-    # a justified decision not to publish (§20.3) also stops it.
-    ClockRule("publication", "§19.1", DateRef("review-commissioned", "decided_on"),
-              "months", 6,
-              stop=(DateRef("report-published", "on"), DateRef("publication-declined", "on"))),
+    # §19.1 (2020-03): published no later than 6 months "from the date of the decision to
+    # initiate a review": the §8.9 decision on the level of review, recorded as an LCSPR
+    # (issue 11; it used to count from review-commissioned's decided_on, a date typed with
+    # no check). Until that decision is recorded the commission's decided_on stands in,
+    # shown as assumed. A justified decision not to publish (§20.3) also stops it.
+    ClockRule("publication", "§8.9, §19.1", _INITIATED, "months", 6,
+              stop=(DateRef("report-published", "on"), DateRef("publication-declined", "on")),
+              start_fallback=_UNTIL_INITIATED),
     # §18.4 (2020-03): publicly available for at least one year after publication.
     ClockRule("publication_availability", "§18.4", DateRef("report-published", "on"),
               "years_after", 1, stop=(DateRef("report-withdrawn", "on"),)),

@@ -7,7 +7,8 @@ Every figure is a count of ledger facts whose *occurred* day falls in the period
 included), except ``timeliness`` (the compliance report's clock tallies, ``jobs.compliance``)
 and ``actions.overdue`` (open actions past the deadline in force at the end of the period).
 No field marked personal (**P**, EVENTS.md) and no free text is read, except the reason an
-action was not implemented, which §23.1 asks the report to give.
+action was not implemented, which §23.1 asks the report to give, and the reason for a
+publication's delay notified to the National Panel and the Secretary of State (§19.1).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class AnnualReport:
     figures: dict[str, dict[str, int]]
     not_implemented: tuple[dict[str, str], ...]
     clock_report: ComplianceReport  # timeliness: the compliance report's clock tallies
+    publication_delays: tuple[dict[str, str], ...] = ()  # §19.1: each notice, with why
 
     @property
     def timeliness(self) -> list[dict[str, Any]]:
@@ -43,6 +45,7 @@ class AnnualReport:
                 "as_of": self.as_of.isoformat(),
                 **{k: dict(v) for k, v in self.figures.items()},
                 "not_implemented": [dict(r) for r in self.not_implemented],
+                "publication_delays": [dict(r) for r in self.publication_delays],
                 "timeliness": self.timeliness}
 
 
@@ -74,8 +77,13 @@ def _zeros() -> dict[str, dict[str, int]]:
     }
 
 
-def _count(f: Any, n: dict[str, dict[str, int]], not_impl: list[dict[str, str]]) -> None:
+def _count(f: Any, n: dict[str, dict[str, int]], not_impl: list[dict[str, str]],
+           delays: list[dict[str, str]]) -> None:
     t, d = f.type, f.data
+    if t == "publication-delay-notified":  # §19.1: the reason is the report's to give
+        delays.append({"case": f.case or "", "on": f.occurred_on.isoformat(),
+                       "reason": str(d.get("reason", "")),
+                       "recipients": ", ".join(str(r) for r in d.get("recipients") or [])})
     if t == "incident-referred":
         n["referrals"]["total"] += 1
         if d.get("harm") in ("death", "serious_harm"):
@@ -133,14 +141,17 @@ def annual(facts: Iterable[Any], clocks: Iterable[Mapping[str, Any]],
         raise ValueError(f"period_from {period_from} is after period_to {period_to}")
     n = _zeros()
     not_impl: list[dict[str, str]] = []
+    delays: list[dict[str, str]] = []
     for f in facts:
         if period_from <= f.occurred_on <= period_to:
-            _count(f, n, not_impl)
+            _count(f, n, not_impl, delays)
     comp = compliance(clocks, actions, period_from, period_to, as_of, partnership)
     n["actions"]["overdue"] = comp.actions["overdue"]
     n["actions"]["overdue_escalated"] = comp.actions["overdue_escalated"]
     not_impl.sort(key=lambda r: (r["on"], r["case"], r["action"]))
-    return AnnualReport(partnership, period_from, period_to, as_of, n, tuple(not_impl), comp)
+    delays.sort(key=lambda r: (r["on"], r["case"]))
+    return AnnualReport(partnership, period_from, period_to, as_of, n, tuple(not_impl), comp,
+                        tuple(delays))
 
 
 def annual_from_ledger(app: Any, period_from: date, period_to: date) -> AnnualReport:

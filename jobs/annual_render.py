@@ -22,7 +22,8 @@ def to_json(report: AnnualReport) -> str:
 
 def to_csv(report: AnnualReport) -> str:
     """One row per figure (section, figure, value), then one per timeliness count and one
-    per action not implemented, with its reason (§23.1)."""
+    per action not implemented, with its reason (§23.1), and one per publication delay
+    notified, with its reason (§19.1; its recipients in the action column)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["section", "figure", "value", "case", "action", "on", "reason"])
@@ -33,6 +34,9 @@ def to_csv(report: AnnualReport) -> str:
             w.writerow(["timeliness", f"{t['clock']}.{k}", t[k], "", "", "", ""])
     for r in report.not_implemented:
         w.writerow(["not_implemented", "reason", "", r["case"], r["action"], r["on"],
+                    r["reason"]])
+    for r in report.publication_delays:
+        w.writerow(["publication_delayed", "reason", "", r["case"], r["recipients"], r["on"],
                     r["reason"]])
     return out.getvalue()
 
@@ -67,6 +71,22 @@ def _not_implemented(report: AnnualReport) -> str:
             f"why</h2>{body}</section>")
 
 
+def _publication_delays(report: AnnualReport) -> str:
+    if not report.publication_delays:
+        body = ('<p class="none">No delay to a publication was notified in the period.</p>')
+    else:
+        rows = "".join(f"<tr><td>{_day(r['on'])}</td><td class='ref'>{_e(r['case'])}</td>"
+                       f"<td>{_e(r['recipients'])}</td><td>{_e(r['reason'])}</td></tr>"
+                       for r in report.publication_delays)
+        body = ('<table><caption>Delays to publication the partners notified to the '
+                'National Panel and the Secretary of State, with their reasons (§19.1)'
+                '</caption><thead><tr><th scope="col">On</th><th scope="col">Case</th>'
+                '<th scope="col">Told</th><th scope="col">Reason</th></tr></thead>'
+                f"<tbody>{rows}</tbody></table>")
+    return (f'<section aria-labelledby="s-pd"><h2 id="s-pd">Publications delayed, and '
+            f"why</h2>{body}</section>")
+
+
 def _timeliness(report: AnnualReport) -> str:
     r = report.clock_report
     total = r.totals
@@ -92,7 +112,7 @@ def to_html(report: AnnualReport) -> str:
         f"{_day(r.period_to)} · position at {_day(r.as_of)}</p></header>",
         "<main>",
         _section(r, "referrals"), _section(r, "decisions"), _timeliness(r),
-        _section(r, "reviews"), _section(r, "improvements"), _section(r, "actions"),
+        _section(r, "reviews"), _publication_delays(r), _section(r, "improvements"), _section(r, "actions"),
         _not_implemented(r), _section(r, "learning"),
         "</main>",
         f"<footer><p>Each figure counts the events that occurred between "
@@ -101,5 +121,5 @@ def to_html(report: AnnualReport) -> str:
         f"deadline in force on {_day(r.as_of)}. Paragraph numbers are the local procedure's "
         f"(§23.1, §22).</p><p>Produced by cspr-ledger. This report holds no personal data: "
         f"no names and no free text except the partners' reasons for not implementing an "
-        f"action (§23.1).</p></footer>",
+        f"action (§23.1) and for delaying a publication (§19.1).</p></footer>",
         "</body></html>", ""])

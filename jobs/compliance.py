@@ -104,6 +104,9 @@ class ComplianceReport:
     # Accesses, disclosures and erasures of personal data recorded in the period.
     personal_data: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(PERSONAL_DATA_COUNTS.values(), 0))
+    # Issue 11 item 7 (§8.9, §21.1): joint decisions not fully co-signed after 5 WD
+    # (rows of projections/cosignatures.py: late_cosignatures).
+    cosignatures_late: tuple[dict[str, Any], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types only: str, int, float, bool, None, list, dict."""
@@ -120,6 +123,7 @@ class ComplianceReport:
             "rule_sets": list(self.rule_sets),
             "calendars": list(self.calendars),
             "personal_data": dict(self.personal_data),
+            "cosignatures_late": [dict(c) for c in self.cosignatures_late],
         }
 
     @classmethod
@@ -148,6 +152,7 @@ class ComplianceReport:
             # A report written before issue 10 has no such counts: none were kept then.
             **({"personal_data": dict(data["personal_data"])}
                if "personal_data" in data else {}),
+            cosignatures_late=tuple(dict(c) for c in data.get("cosignatures_late", ())),
         )
 
 
@@ -206,6 +211,7 @@ def compliance(
     as_of: date,
     partnership: str,
     personal_data: Iterable[Mapping[str, Any]] = (),
+    cosignatures: Iterable[Mapping[str, Any]] = (),
 ) -> ComplianceReport:
     """The compliance report for ``[period_from, period_to]`` (both days included).
 
@@ -237,6 +243,10 @@ def compliance(
     Personal data (rows ``{"type", "on"}``, ``on`` the London day the event was recorded):
     ``personal_data`` counts the ``accessed``, ``disclosed`` and ``erased`` events recorded
     in the period (both days included); other types are ignored.
+
+    Co-signatures (rows of ``late_cosignatures`` at ``as_of``): ``cosignatures_late`` are
+    the joint decisions that occurred in the period and were not fully co-signed by the
+    end of their 5th working day, still pending or completed late; by decision date.
     """
     if period_from > period_to:
         raise ValueError(f"period_from {period_from} is after period_to {period_to}")
@@ -307,4 +317,8 @@ def compliance(
         exceptions=tuple(exceptions), actions=counts,
         rule_sets=tuple(sorted(rule_sets)), calendars=tuple(sorted(calendars)),
         personal_data=personal,
+        cosignatures_late=tuple(sorted(
+            (dict(c) for c in cosignatures
+             if period_from <= date.fromisoformat(c["occurred_on"]) <= period_to),
+            key=lambda c: (c["occurred_on"], c["case"], c["position"]))),
     )

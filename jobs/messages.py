@@ -17,6 +17,7 @@ from domain.errors import UnknownRuleSetError
 from domain.rulesets import get_rule_set
 from jobs.clock_names import clock_label
 from jobs.outbox import Message, breach_key, escalation_key, token
+from service.directory import Addressing
 
 LEVEL_NAMES = {"head_of_service": "Head of Service", "chief_officer": "Chief Officer",
                "partners": "Statutory Safeguarding Partners"}
@@ -63,15 +64,22 @@ _RUNG_BASIS = {"head_of_service": "three months beyond the deadline in force",
 
 
 def escalation_message(case: str, data: dict[str, Any], deadline_in_force: str,
-                       agency: str) -> Message:
+                       agency: str, addressing: Addressing | None = None) -> Message:
+    """The letter of one rung. ``addressing`` (service.directory) names the agency's
+    person and the L&D chair in force on the escalation's date; without a person the
+    letter goes to the admin address (CSPR_NOTIFY_ESCALATIONS, else CSPR_NOTIFY_TO) with
+    a warning saying so. The key never depends on whom it is addressed to: a letter
+    written before the directory existed is never written or sent again."""
     level = data["level"]
     name, ref = text(LEVEL_NAMES.get(level, level)), text(case)
     action, deadline = text(data["action"]), date.fromisoformat(deadline_in_force)
+    to, cc, opening = _addressed(addressing or Addressing(None, None), name, agency,
+                                 text(data["on"]))
     return Message(
         key=escalation_key(case, data["action"], level, deadline),
-        to=_recipients("CSPR_NOTIFY_ESCALATIONS"),
+        to=to, cc=cc,
         subject=f"[CSPR] Escalation to {name}: action {action} on case {ref}",
-        body=(f"Case: {ref}\nAction: {action} (agency: {text(agency)})\n"
+        body=(f"{opening}Case: {ref}\nAction: {action} (agency: {text(agency)})\n"
               f"Counted from: {deadline.isoformat()} "
               f"({_RUNG_BASIS.get(level, 'the deadline in force')})\n"
               f"Escalated on: {text(data['on'])}\n"
@@ -82,6 +90,32 @@ def escalation_message(case: str, data: dict[str, Any], deadline_in_force: str,
               "L&D chair can agree an extension, at the Chief Officer's request.\n"),
         case=token(case),
     )
+
+
+def _addressed(addressing: Addressing, rung: str, agency: str, on: str
+               ) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(To, Cc, the lines that open the letter) for one escalation letter."""
+    admin = _recipients("CSPR_NOTIFY_ESCALATIONS")
+    if addressing.to is None:
+        return admin, (), (
+            f"WARNING: the agency directory has no {rung} in force on {on} for the agency "
+            f"'{text(agency)}', so this letter went to the partnership's admin address "
+            "instead. Please forward it, and record the agency's entry (cspr directory "
+            "agency) so that its next letters go to the right person.\n\n")
+    to = (addressing.to.email,)
+    greeting = f"Dear {text(addressing.to.name)},\n\n"
+    if addressing.cc is None:
+        return to, _others(admin, to), (
+            "WARNING: no L&D sub-group chair is recorded in the agency directory for "
+            f"{on}, so the chair's copy of this letter went to the partnership's admin "
+            f"address instead (cspr directory ld-chair).\n\n{greeting}")
+    return to, _others((addressing.cc.email,), to), greeting
+
+
+def _others(addresses: tuple[str, ...], to: tuple[str, ...]) -> tuple[str, ...]:
+    # One person who is both addressee and chair gets one copy, not two.
+    seen = {a.casefold() for a in to}
+    return tuple(a for a in addresses if a.casefold() not in seen)
 
 
 def paragraph_of(breach: dict[str, Any]) -> str:

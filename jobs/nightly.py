@@ -58,6 +58,8 @@ from projections.projector import Projector
 from projections.signed import personal_data_log
 from service.actors import load_actor_signer
 from service.calendar_england import england_calendar
+from service.cosigning import late_cosignature_rows
+from service.directory import NO_AGENCY_ENTRY, Directory
 from service.evidence import create_checkpoint
 from service.home import Home
 from service.read_models import check_read_models
@@ -93,6 +95,11 @@ class NightlyResult:
     problems: list[dict[str, Any]] = field(default_factory=list)  # this run's findings
     alarms: list[dict[str, Any]] = field(default_factory=list)  # open: block the run
     failed_cases: list[str] = field(default_factory=list)  # left out: cannot be processed
+    # Issue 11 item 11: escalation letters this run wrote to the admin address for want
+    # of a directory entry, and each warning as {case, action, level, warning} (codes
+    # only, never a name or an address).
+    letters_unaddressed: int = 0
+    letter_warnings: list[dict[str, str]] = field(default_factory=list)
     checkpoint_size: int = 0
     checkpoint_root: str = ""
     report: str = ""
@@ -180,7 +187,7 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
         if letter is not None:
             _create(outbox, letter, now, result)
     _deliver(outbox, smtp_url, result)
-    result.report = str(_write_report(app, home, as_of, clocks, failed))
+    result.report = str(_write_report(app, home, as_of, clocks, failed, projector.calendar))
     return result
 
 
@@ -219,9 +226,11 @@ def _alarm(outbox: Outbox, now: datetime, result: NightlyResult) -> None:
     _create(outbox, alarms.alarm_message(result.alarms), now, result)
 
 
-def _create(outbox: Outbox, message: Message, now: datetime, result: NightlyResult) -> None:
+def _create(outbox: Outbox, message: Message, now: datetime, result: NightlyResult) -> bool:
     if outbox.create(message, now):  # counted only by the run that wrote the file
         result.messages_written += 1
+        return True
+    return False
 
 
 def _deliver(outbox: Outbox, smtp_url: str | None, result: NightlyResult) -> None:
@@ -263,8 +272,10 @@ def _derive_letters(app: LedgerApplication, outbox: Outbox, rows: list[Any], now
                     result: NightlyResult, failed: set[str]) -> int:
     """Write the letters of ``rows``; returns the position the mark may move to."""
     actions = {(a["case"], a["action"]): a for a in read.action_rows(app)}
+    directory = Directory.load(app)
     hold = None
     for position, case, state in rows:
+        warnings: tuple[str, ...] = ()
         try:
             payload = json.loads(bytes(state))
             data = payload["data"]
@@ -273,12 +284,19 @@ def _derive_letters(app: LedgerApplication, outbox: Outbox, rows: list[Any], now
             else:
                 action = actions[(case, data["action"])]
                 in_force = deadline_at(action, data["level"], data["on"])
-                message = escalation_message(case, data, in_force, action["agency"])
+                to = directory.addressing(action["agency"], data["level"],
+                                          date.fromisoformat(data["on"]))
+                message = escalation_message(case, data, in_force, action["agency"], to)
+                warnings = to.warnings
         except _CASE_FAILURE:
             failed.add(str(case))
             hold = position - 1 if hold is None else hold
             continue
-        _create(outbox, message, now, result)
+        if _create(outbox, message, now, result) and warnings:
+            result.letters_unaddressed += NO_AGENCY_ENTRY in warnings
+            result.letter_warnings += [{"case": str(case), "action": str(data["action"]),
+                                        "level": str(data["level"]), "warning": w}
+                                       for w in warnings]
     return rows[-1][0] if hold is None else hold
 
 
@@ -290,13 +308,16 @@ def _save_checkpoint(home: Home, as_of: date, cp: dict[str, Any]) -> None:
 
 
 def _write_report(app: LedgerApplication, home: Home, as_of: date,
-                  clocks: list[dict[str, Any]], failed: set[str]) -> Path:
+                  clocks: list[dict[str, Any]], failed: set[str],
+                  calendar: WorkingDayCalendar) -> Path:
     period_from = as_of.replace(year=as_of.year - 1) + timedelta(days=1) \
         if not (as_of.month == 2 and as_of.day == 29) else date(as_of.year - 1, 3, 1)
     report = compliance([c for c in clocks if c["case"] not in failed],
                         [a for a in read.action_rows(app) if a["case"] not in failed],
                         period_from, as_of, as_of, app.partnership(),
-                        personal_data_log(app))
+                        personal_data_log(app),
+                        # Issue 11 item 7: joint decisions not fully co-signed after 5 WD.
+                        late_cosignature_rows(app, calendar, as_of))
     home.reports.mkdir(parents=True, exist_ok=True)
     stem = home.reports / f"compliance-{as_of.isoformat()}"
     for suffix, render in ((".html", to_html), (".json", to_json), (".csv", to_csv)):

@@ -135,6 +135,9 @@ class Message:
     body: str
     case: str
     headers: tuple[tuple[str, str], ...] = ()
+    # Copies (issue 11 item 11: the L&D chair's copy of an escalation letter). A header
+    # only when not empty, so every letter written before Cc existed renders as it did.
+    cc: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _TOKEN.fullmatch(self.key):
@@ -143,9 +146,13 @@ class Message:
             raise InvalidMessageError("case: 1-200 printable ASCII characters, no spaces")
         if isinstance(self.to, str) or not self.to:
             raise InvalidMessageError("to: a non-empty tuple of addresses")
-        for address in self.to:
-            if not _ADDRESS.fullmatch(address):
-                raise InvalidMessageError(f"to: '{address}' is not a plain address")
+        if isinstance(self.cc, str):
+            raise InvalidMessageError("cc: a tuple of addresses")
+        for field_name, addresses in (("to", self.to), ("cc", self.cc)):
+            for address in addresses:
+                # The address is not repeated back: an error may reach a log.
+                if not _ADDRESS.fullmatch(address):
+                    raise InvalidMessageError(f"{field_name}: not a plain address")
         if not self.subject.strip() or "\r" in self.subject or "\n" in self.subject:
             raise InvalidMessageError("subject: one non-empty line")
         if not self.body.strip():
@@ -189,6 +196,8 @@ class Outbox:
         msg = EmailMessage(policy=POLICY)
         msg["From"] = self.sender
         msg["To"] = ", ".join(message.to)
+        if message.cc:
+            msg["Cc"] = ", ".join(message.cc)
         msg["Subject"] = message.subject
         msg["Date"] = format_datetime(now)
         msg["Message-ID"] = message_id_for(message.key, self.sender)
@@ -340,7 +349,9 @@ class Outbox:
             case=str(headers.get(CASE_HEADER, "")),
             message_id=str(headers.get("Message-ID", "")),
             sender=parseaddr(str(headers.get("From", "")))[1],
-            recipients=tuple(a for _, a in getaddresses(headers.get_all("To", [])) if a))
+            # Every envelope recipient: To, then Cc (none before issue 11 item 11).
+            recipients=tuple(a for _, a in getaddresses(
+                [*headers.get_all("To", []), *headers.get_all("Cc", [])]) if a))
 
     def _marker(self, entry: StoredMessage, state: str) -> Path:
         return entry.path.with_suffix(_MARKERS[state])

@@ -9,6 +9,9 @@ spreadsheet user can filter on it (or sort, or pivot) without splitting the file
 - ``breach``: one row per clock breached or met late in the period, or whose breach alert
   was superseded;
 - ``overdue_action``: one row per open action past its deadline at the as-of date;
+- ``cosignature_late``: one row per joint decision of the period not fully co-signed
+  after 5 working days (issue 11, §8.9, §21.1): ``still_to_sign`` names joined by ``; ``,
+  ``completed_on`` empty while still pending;
 - ``report``: one row with the partnership, period, as-of date, rule sets, calendars,
   the action counts (``actions_*`` columns) and the reads, disclosures and erasures of
   personal data recorded in the period (``personal_data_*`` columns).
@@ -42,6 +45,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "partnership", "period_from", "period_to", "as_of", "rule_sets", "calendars",
     *(f"actions_{k}" for k in ACTION_COUNTS),
     *(f"personal_data_{k}" for k in PERSONAL_DATA_COUNTS.values()),
+    "decision", "position", "occurred_on", "still_to_sign", "completed_on",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -85,6 +89,12 @@ def _rows(report: ComplianceReport) -> list[dict[str, Any]]:
                      "escalations": "; ".join(f"{x['level']} {x['on']}"
                                               for x in e.escalations),
                      "responses": e.responses})
+    for c in report.cosignatures_late:
+        rows.append({"section": "cosignature_late", "case": c["case"],
+                     "decision": c["decision"], "position": c["position"],
+                     "occurred_on": c["occurred_on"], "due_on": c["due_on"],
+                     "still_to_sign": "; ".join(c["still_to_sign"]),
+                     "completed_on": c["completed_on"]})
     rows.append({
         "section": "report", "partnership": report.partnership,
         "period_from": report.period_from.isoformat(),

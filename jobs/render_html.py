@@ -170,6 +170,25 @@ def _actions_table(r: ComplianceReport) -> str:
             f"first</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
+def _cosignatures_table(r: ComplianceReport) -> str:
+    """Issue 11 item 7 (§8.9, §21.1): joint decisions not fully co-signed after 5 WD."""
+    if not r.cosignatures_late:
+        return ('<p class="none">Every joint decision of the period was fully co-signed '
+                "within 5 working days.</p>")
+    head = "".join(f'<th scope="col">{h}</th>' for h in
+                   ("Decided", "Case", "Decision", "Position", "Due", "Still to sign",
+                    "Completed"))
+    rows = "".join(
+        f"<tr><td>{_day(c['occurred_on'])}</td><td class='ref'>{_e(c['case'])}</td>"
+        f"<td>{_e(c['decision'])}</td><td>{_e(c['position'])}</td>"
+        f"<td>{_day(c['due_on'])}</td><td>{_e(', '.join(c['still_to_sign']) or '-')}</td>"
+        f"<td>{_day(c['completed_on']) if c['completed_on'] else 'not yet'}</td></tr>"
+        for c in r.cosignatures_late)
+    return (f"<table><caption>Joint decisions not fully co-signed after 5 working days "
+            f"(§8.9, §21.1)</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+            f"</table>")
+
+
 def _footer(r: ComplianceReport) -> str:
     rule_sets = ", ".join(f"<code>{_e(x)}</code>" for x in r.rule_sets) or "none"
     calendars = ", ".join(f"<code>{_e(x)}</code>" for x in r.calendars) or "none"
@@ -222,6 +241,8 @@ def to_html(report: ComplianceReport) -> str:
         f"clocks</h2>{_breaches_table(r)}</section>",
         f'<section aria-labelledby="s-actions"><h2 id="s-actions">Overdue improvement '
         f"actions</h2>{_actions_table(r)}</section>",
+        f'<section aria-labelledby="s-cosign"><h2 id="s-cosign">Joint decisions awaiting '
+        f"co-signature</h2>{_cosignatures_table(r)}</section>",
         "</main>",
         _footer(r),
         "</body></html>",

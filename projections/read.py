@@ -90,7 +90,11 @@ def trail_row(r: Mapping[str, Any]) -> dict[str, Any]:
     """A decision-trail row as shown, from a row of ``proj_decisions`` or one derived the
     same way (projections.rows)."""
     return {**dict(r), "case": r["case_ref"], "outcome": json.loads(r["outcome"]),
-            "decided_by": json.loads(r["decided_by"])}
+            "decided_by": json.loads(r["decided_by"]),
+            # Issue 11 items 7 and 12: every signature, and who has still to sign.
+            "cosigners": json.loads(r["cosigners"] or "[]"),
+            "signatures": json.loads(r["signatures"] or "[]"),
+            "pending": json.loads(r["pending"] or "[]")}
 
 
 def chronology_rows(app: LedgerApplication, case: str) -> list[dict[str, Any]]:

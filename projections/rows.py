@@ -51,6 +51,9 @@ def case_rows(v: CaseView) -> list[tuple[Any, list[dict[str, Any]]]]:
         "action": d["action"], "recorded_by": d["recorded_by"], "key_id": d["key_id"],
         "occurred_at": d["occurred_at"], "recorded_at": d["recorded_at"],
         "recorded_late": d["recorded_late"],
+        "child_death_review_ref": d["child_death_review_ref"],
+        "cosigners": json.dumps(d["cosigners"]), "signatures": json.dumps(d["signatures"]),
+        "pending": json.dumps(d["pending"]),
     } for d in decision_rows(v.case, facts)]
     chronology_values = [{
         "position": f.position, "case_ref": v.case, "agency": f.data["agency"],

@@ -21,7 +21,7 @@ from sqlalchemy import (
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 # Bump when a table below changes: the read models are derived, so an older layout is
 # dropped and rebuilt from the ledger rather than migrated.
-SCHEMA_VERSION = 3  # 3: proj_clocks.start_assumed (issue 11)
+SCHEMA_VERSION = 4  # 3: proj_clocks.start_assumed; 4: proj_decisions signatures (issue 11)
 metadata = MetaData()
 
 tracking = Table(
@@ -95,6 +95,13 @@ decisions = Table(
     Column("occurred_at", String(32), nullable=False),
     Column("recorded_at", String(40), nullable=False),
     Column("recorded_late", Boolean, nullable=False),
+    # Issue 11 items 7 and 12: the closure's Child Death Review reference, and the
+    # decision's co-signers, signatures (JSON list of {actor, key_id, at, position,
+    # cosignature}) and those still to sign (JSON list).
+    Column("child_death_review_ref", Text),
+    Column("cosigners", Text),
+    Column("signatures", Text),
+    Column("pending", Text),
 )
 
 chronology = Table(

@@ -17,6 +17,7 @@ from service import actors
 from service.actors import load_actor_signer
 from service.passphrases import SHARED, Passphrases, using
 from service.calendar_england import england_calendar
+from service.cosigning import cosign
 from service.demo_cases import DEMO_CASES
 from service.home import Home
 from service.writer import Writer, make_intent
@@ -55,6 +56,17 @@ def run_demo(home: Home, echo: Callable[[str], None],
     return results
 
 
+# Made-up people at a reserved domain (RFC 2606): nothing here can reach anyone.
+DIRECTORY = (
+    ("agency-directory-entry-recorded", {
+        "agency": "Demo Agency C",
+        "head_of_service": {"name": "Demo Head of Service", "email": "hos@agency-c.example"},
+        "chief_officer": {"name": "Demo Chief Officer", "email": "co@agency-c.example"}}),
+    ("ld-chair-contact-recorded", {"name": "Demo L&D Chair",
+                                   "email": "ld-chair@partnership.example"}),
+)
+
+
 def _replay(home: Home, echo: Callable[[str], None], now: datetime) -> list[NightlyResult]:
     today = london_date(now)
     start = today - timedelta(days=365)
@@ -64,6 +76,12 @@ def _replay(home: Home, echo: Callable[[str], None], now: datetime) -> list[Nigh
     for name, roles in DEMO_ACTORS.items():
         actors.add_actor(app, home, name, roles, clock=lambda: _at(start, 9, 30))
     signers = {a: load_actor_signer(home, a) for a in DEMO_ACTORS}
+    # Issue 11 item 11: the directory the escalation letters are addressed from.
+    opened = _at(start, 9, 45)
+    Writer(app, lambda: opened).append(
+        [make_intent(t, None, {**d, "effective_from": start.isoformat()}, start.isoformat(),
+                     "bu1", opened) for t, d in DIRECTORY],
+        {"bu1": signers["bu1"]})
     timeline = sorted((today + timedelta(days=offset), n, i, case, step)
                       for n, (case, steps) in enumerate(DEMO_CASES.items())
                       for i, step in enumerate(steps)
@@ -73,13 +91,21 @@ def _replay(home: Home, echo: Callable[[str], None], now: datetime) -> list[Nigh
     calendar = england_calendar()
     results: list[NightlyResult] = []
     events = 0
+    decided: dict[tuple[str, str], int] = {}  # (case, decision) -> its ledger position
     for night in nights:
         for day, _, _, case, (actor, type_name, _, data) in [e for e in timeline
                                                               if e[0] < night]:
             moment = _at(day, 14)
+            if type_name == "decision-cosigned":  # by its command's service (issue 11)
+                cosign(app, home, actor, decided[(case, data["decision"])],
+                       clock=lambda m=moment: m)
+                events += 1
+                continue
             intent = make_intent(type_name, case, _dated(data, today), day.isoformat(),
                                  actor, moment)
-            Writer(app, lambda m=moment: m).append([intent], {actor: signers[actor]})
+            receipts = Writer(app, lambda m=moment: m).append([intent],
+                                                              {actor: signers[actor]})
+            decided[(case, type_name)] = receipts[0].position
             events += 1
         timeline = [e for e in timeline if e[0] >= night]
         r = run_nightly(app, home, as_of=night, calendar=calendar,

@@ -43,8 +43,11 @@ def _lcspr(s: int) -> list[Step]:
             "rationale": "Invented: systemic learning likely."}),
         ("bu1", "rapid-review-sent-to-panel", s + 18, {"on": f"@{s + 18}",
                                                        "includes_minutes": True}),
+        # §8.9 (issue 11 item 7): the Scrutineer records it, a partner co-signs it.
         ("scrut", "review-level-decided", s + 20, {
-            "level": "lcspr", "rationale": "Invented: the reason for this decision.", "decided_by": ["SSP", "Scrutineer"]}),
+            "level": "lcspr", "rationale": "Invented: the reason for this decision.",
+            "decided_by": ["SSP", "Scrutineer"], "cosigners": ["p1"]}),
+        ("p1", "decision-cosigned", s + 22, {"decision": "review-level-decided"}),
         ("p1", "review-commissioned", s + 25, {
             "decided_on": f"@{s + 25}", "methodology": "action_learning",
             "reviewer": "Demo Reviewer", "reviewer_independent": True}),

@@ -37,6 +37,7 @@ from projections.rule_sets import RuleSetHistory
 from projections.signed import PERSONAL_DATA_EVENTS, personal_data_rows, signed_case_facts
 from projections.source import LedgerFact, case_facts
 from service.calendar_england import england_calendar
+from service.trail_signatures import COSIGNED, annotate
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -179,10 +180,12 @@ class Queries:
     def history(self, case: str) -> list[dict[str, Any]]:
         """The decision trail, from the signed events (each decision shown proved), with
         who read, disclosed or erased the case's personal data, in ledger order."""
+        # Issue 11 item 7: the co-signatures are quoted too, so they are proved as well.
         facts = self._signed_facts(case, lambda f: f.type in DECISIONS
-                                   or f.type in PERSONAL_DATA_EVENTS)
-        decisions = [{**read.trail_row(r), "kind": "decision"}
-                     for r in self._fold_rows(case, T.decisions, facts)]
+                                   or f.type in PERSONAL_DATA_EVENTS or f.type == COSIGNED)
+        decisions = annotate(self.app, [{**read.trail_row(r), "kind": "decision"}
+                                        for r in self._fold_rows(case, T.decisions, facts)],
+                             facts)
         return sorted(decisions + personal_data_rows(case, facts),
                       key=lambda r: r["position"])
 

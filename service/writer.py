@@ -128,8 +128,8 @@ def make_intent(type_name: str, case: str | None, data: Any, occurred_at: str | 
     elif case is not None:
         # Dropping it silently would leave the user believing the case holds the event,
         # and `case show` of that reference knowing nothing of it.
-        raise InvalidFieldError("case", f"no case: a {type_name} event is about the "
-                                "whole ledger", "given")
+        raise InvalidFieldError("case", f"no case: an event of type {type_name} is "
+                                "about the whole ledger", "given")
     clean = validate(type_name, data, Checking(today=london_date(now), derived=derived))
     return Intent(type_name, case, clean, normalise_occurred_at(occurred_at, now, derived),
                   actor)

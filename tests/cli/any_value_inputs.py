@@ -174,6 +174,14 @@ TARGETS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     "learning-route-decided": ("ldc", "P-3", example_data("learning-route-decided",
                                                           meeting_on="2026-07-03")),
     "deadline-breached": ("system", "P-1", example_data("deadline-breached")),
+    # Issue 11 item 8: each on a case whose procedure state accepts it (test_any_value.py).
+    "national-panel-decided": ("bu1", "P-1", example_data("national-panel-decided",
+                                                          national_review=True)),
+    "learning-outcome-shared": ("ldc", "P-4", example_data("learning-outcome-shared")),
+    "reviewer-progress-requested": ("p1", "P-5", example_data("reviewer-progress-requested")),
+    "reviewer-supervision-recorded": ("p1", "P-5", example_data(
+        "reviewer-supervision-recorded")),
+    "coroner-request-answered": ("p1", "P-5", example_data("coroner-request-answered")),
     "integrity-alarm-acknowledged": ("admin", None, example_data(
         "integrity-alarm-acknowledged")),
 }

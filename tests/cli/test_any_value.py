@@ -44,7 +44,9 @@ from tests.helpers import make_ledger
 from tests.scenario import LEARNING_PATH, REFERRAL_STEPS, THRESHOLD_MET_PATH, play
 
 # P-1 walks the LCSPR path to publication and three agreed actions; P-2 is referred
-# and reported, its threshold not yet decided; P-3's threshold is not met.
+# and reported, its threshold not yet decided; P-3's threshold is not met. Issue 11 item 8:
+# P-4 has a learning route decided below threshold; P-5's LCSPR is in progress (not signed
+# off) with a Coroner's request awaiting an answer.
 # R3's deadline has passed, so the nightly writes escalation letters from the start.
 _UP_TO_ACTIONS = [s for s in THRESHOLD_MET_PATH if s[3] <= "2026-07-02"] + [
     ("ldc", "action-agreed", {"action": "R3", "deadline": "2026-01-30"}, "2026-07-02")]
@@ -67,6 +69,9 @@ class Base:
             play(lg, "P-1", _UP_TO_ACTIONS)
             play(lg, "P-2", REFERRAL_STEPS)
             play(lg, "P-3", LEARNING_PATH[:4])
+            play(lg, "P-4", LEARNING_PATH[:5])
+            play(lg, "P-5", [s for s in THRESHOLD_MET_PATH if s[3] <= "2026-01-20"] + [
+                ("bu1", "coroner-request-received", {}, "2026-04-01")])
         lg.app.engine.dispose()
         lg.app.close()
         self.spare: Home | None = None

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from cli.record import RECORDABLE
 from ledger.verify import verify_ledger
 from tests.helpers import make_ledger
-from tests.scenario import LEARNING_PATH, THRESHOLD_MET_PATH, data, play
+from tests.scenario import LEARNING_PATH, REFERRAL_STEPS, THRESHOLD_MET_PATH, data, play
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -109,6 +109,31 @@ def test_a_case_closed_with_no_further_action(ledger):
     assert show["stage"] == "closed"
 
 
+# Issue 11 item 8: the paths EVENTS.md had no event for (domain/catalogue_paths.py), on a
+# case the National Panel takes for a national review while the LCSPR goes on.
+FURTHER_PATHS = REFERRAL_STEPS + [
+    ("p1", "threshold-decided", {}, "2025-12-22"),
+    ("bu1", "national-panel-notified", {"on": "2025-12-22"}, "2025-12-22"),
+    ("bu1", "national-panel-information-requested", {"on": "2026-01-16"}, "2026-01-16"),
+    ("bu1", "national-panel-information-sent", {"on": "2026-01-19"}, "2026-01-19"),
+    ("bu1", "national-panel-decided", {"national_review": True}, "2026-01-20"),
+    ("p1", "national-review-scope-discussed", {"on": "2026-01-23"}, "2026-01-23"),
+    ("bu1", "family-informed", {"on": "2026-01-26", "decision": "threshold"}, "2026-01-26"),
+    ("p1", "review-commissioned", {"decided_on": "2026-01-27"}, "2026-01-27"),
+    ("p1", "media-strategy-approved", {"on": "2026-02-02"}, "2026-02-02"),
+    ("p1", "reviewer-progress-requested", {"on": "2026-03-02"}, "2026-03-02"),
+    ("p1", "reviewer-supervision-recorded", {"on": "2026-03-16"}, "2026-03-16"),
+    ("bu1", "coroner-request-received", {"on": "2026-04-01"}, "2026-04-01"),
+    ("p1", "coroner-request-answered", {}, "2026-04-20"),
+]
+LEARNING_SHARED = REFERRAL_STEPS + [
+    ("p1", "threshold-decided", {"meets_threshold": False, "learning_potential": True},
+     "2025-12-22"),
+    ("ldc", "learning-route-decided", {"meeting_on": "2026-01-15"}, "2026-01-15"),
+    ("ldc", "learning-outcome-shared", {"on": "2026-01-16"}, "2026-01-16"),
+]
+
+
 def test_every_recordable_event_type_is_accepted_somewhere(ledger):
     play(ledger, "E-1", THRESHOLD_MET_PATH)
     play(ledger, "E-2", LEARNING_PATH)
@@ -123,6 +148,8 @@ def test_every_recordable_event_type_is_accepted_somewhere(ledger):
     ledger.record("scrut", "publication-declined", "E-3", data("publication-declined"),
                   "2026-07-01")
     ledger.record("system", "deadline-breached", "E-3", data("deadline-breached"), "2025-12-20")
+    play(ledger, "E-4", FURTHER_PATHS)  # issue 11 item 8
+    play(ledger, "E-5", LEARNING_SHARED)
     result = ledger.cli("case", "list", "--json")
     recorded = set()
     for case in ("E-1", "E-2", "E-3"):

@@ -83,6 +83,36 @@ RULE_CASES = {
     "ThresholdCriteriaNotMetError": ([("bu1", "incident-referred", {
         "abuse_or_neglect": "neither", "harm": "death", "looked_after": True}, "2025-12-18")],
         ("p1", "threshold-decided", {"meets_threshold": True}, "2025-12-22"), ["§7.1"]),
+    # Issue 11 item 8: the further paths (domain/rules_paths.py).
+    "NationalPanelNotNotifiedError": (REFERRAL_STEPS, (
+        "bu1", "national-panel-information-requested", {}, "2025-12-22"), ["§9.3"]),
+    "InformationNotRequestedError": (_upto(THRESHOLD_MET_PATH, "notification-acknowledged"), (
+        "bu1", "national-panel-information-sent", {}, "2025-12-23"), ["§9.3-9.4"]),
+    "NationalReviewNotDecidedError": (_upto(THRESHOLD_MET_PATH, "review-commissioned"), (
+        "p1", "national-review-scope-discussed", {}, "2026-01-19"), ["§9.6"]),
+    "FamilyDecisionNotRecordedError": (REFERRAL_STEPS, (
+        "p1", "family-informed", {}, "2025-12-22"), ["§16.1"]),
+    "LearningOutcomeNotDecidedError": (_upto(LEARNING_PATH, "learning-route-decided"), (
+        "ldc", "learning-outcome-shared", {}, "2026-01-16"), ["§14.6"]),
+    "ReviewSignedOffError": (_upto(THRESHOLD_MET_PATH, "publication-planned"), (
+        "p1", "reviewer-progress-requested", {"on": "2026-05-21"}, "2026-05-21"), ["§12.5"]),
+    "MediaStrategyBeforeCommissioningError": (
+        _upto(THRESHOLD_MET_PATH, "terms-of-reference-agreed"),
+        ("p1", "media-strategy-approved", {"on": "2026-01-19"}, "2026-01-21"), ["§20.1"]),
+    "CoronerRequestNotReceivedError": (_upto(THRESHOLD_MET_PATH, "terms-of-reference-agreed"), (
+        "p1", "coroner-request-answered", {}, "2026-04-20"), ["§17.4", "awaiting"]),
+    "LegalAdviceAfterAnswerError": (
+        _upto(THRESHOLD_MET_PATH, "terms-of-reference-agreed")
+        + [("bu1", "coroner-request-received", {}, "2026-04-01")],
+        ("p1", "coroner-request-answered", {"legal_advice_on": "2026-04-21"}, "2026-04-21"),
+        ["§17.4", "legal advice"]),
+    # Issue 11 item 7: who a joint decision may name as cosigners (domain/rules_cosign.py).
+    "CosignerNotRegisteredError": (REFERRAL_STEPS, ("p1", "threshold-decided", {
+        "cosigners": ["nobody"]}, "2025-12-22"), ["§8.9", "registered"]),
+    "CosignerIsRecorderError": (REFERRAL_STEPS, ("p1", "threshold-decided", {
+        "cosigners": ["scrut", "p1"]}, "2025-12-22"), ["§8.9", "recorder"]),
+    "CosignerRoleError": (REFERRAL_STEPS, ("p1", "threshold-decided", {
+        "cosigners": ["ag1"]}, "2025-12-22"), ["§21.1", "role"]),
 }
 
 
@@ -91,6 +121,14 @@ RULE_CASES = {
 TESTED_ELSEWHERE = {
     "PersonalDataErasedError":
         "tests/cli/test_erase_backup.py::test_an_erased_case_takes_no_personal_data_again",
+    # Issue 11 item 7: a revoked co-signer, and a co-signature (recorded by `cspr cosign`).
+    "CosignerRevokedError": "tests/cli/test_issue11_cosign.py::"
+                            "test_a_decision_naming_cosigners_who_cannot_sign_is_refused",
+    "DuplicateCosignatureError": "tests/cli/test_issue11_cosign.py::"
+                                 "test_refusals_append_nothing",
+    # Issue 12: a TOTP enrolment is recorded by the web service only, by the person.
+    "EnrolmentNotOwnError": "tests/web/test_auth.py::"
+                            "test_an_enrolment_recorded_for_someone_else_is_refused",
 }
 
 

@@ -26,8 +26,8 @@ DATABASE_STACK = ("sqlalchemy", "eventsourcing_sqlalchemy", "projections", "ledg
 SLOW = (*DATABASE_STACK, "cryptography")
 
 # The names `cspr --help` listed before commands were loaded lazily, in the same order.
-NAMES = ["actions", "actor", "backup", "case", "checkpoint", "deadlines", "demo",
-         "evidence", "import", "init", "jobs", "projections", "record", "report",
+NAMES = ["actions", "actor", "backup", "case", "checkpoint", "cosign", "deadlines", "demo",
+         "directory", "evidence", "import", "init", "jobs", "projections", "record", "report",
          "restore", "rule-set", "schema", "verify", "witness"]
 
 # Run in a fresh interpreter: `cspr --help`, then every `cspr ... --help` (the witness's

@@ -92,6 +92,60 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
         "rationale": "Made-up closing rationale.",
         "child_death_review_ref": "CDR-TEST-0001",
     },
+    # Issue 11 item 8: the further paths (domain/catalogue_paths.py)
+    "national-panel-information-requested": {
+        "on": "2026-01-16",
+        "requested": "Made-up request: each agency's involvement since 2024.",
+    },
+    "national-panel-information-sent": {
+        "on": "2026-01-19",
+        "summary": "Made-up summary of the agencies' returns sent to the Panel.",
+    },
+    "national-review-scope-discussed": {
+        "on": "2026-01-23",
+        "scope": "Made-up scope: the two years before the incident.",
+        "methodology": "Made-up methodology: practitioner events.",
+        "engagement": "Made-up engagement: monthly calls with the partners.",
+    },
+    "family-informed": {
+        "on": "2025-12-23",
+        "decision": "threshold",
+        "informed_by": "Social Worker S (LA)",
+        "consent": "not_sought",
+        "rationale": "Made-up reason consent was not sought.",
+        "notes": "Made-up notes of what the family said.",
+    },
+    "learning-outcome-shared": {
+        "on": "2026-01-16",
+        "shared_with": ["Partner A (LA)", "Partner B (ICB)"],
+        "notes": "Made-up note on sharing the outcome.",
+    },
+    "reviewer-progress-requested": {
+        "on": "2026-03-02",
+        "request": "Made-up written request for a progress update.",
+    },
+    "reviewer-supervision-recorded": {
+        "on": "2026-03-16",
+        "progress_satisfactory": True,
+        "quality_satisfactory": True,
+        "rationale": "Made-up assessment: on time and well evidenced.",
+    },
+    "media-strategy-approved": {
+        "on": "2026-02-02",
+        "considered_by": "governance_group",
+        "summary": "Made-up strategy: the LA communications team coordinates.",
+    },
+    "coroner-request-received": {
+        "on": "2026-04-01",
+        "documents": "Made-up request: the chronology and the draft report.",
+        "coroner_reference": "HMC-TEST-0001",
+    },
+    "coroner-request-answered": {
+        "on": "2026-04-20",
+        "legal_advice_on": "2026-04-14",
+        "outcome": "partly_disclosed",
+        "rationale": "Made-up rationale: the chronology disclosed, the draft withheld.",
+    },
     # Local Child Safeguarding Practice Review
     "review-commissioned": {
         "decided_on": "2026-01-20",
@@ -193,6 +247,9 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
         "rule_set": "wt2018-local",
     },
     "rule-set-adopted": {"rule_set": "wt2023", "effective_from": "2026-04-01"},
+    # Issue 11 item 7: recorded by `cspr cosign`, which finds the position and hash.
+    "decision-cosigned": {"position": 3, "decision": "threshold-decided",
+                          "event_hash": _HASH_A},
     "integrity-alarm-acknowledged": {"position": 7, "kind": "chain",
                                      "action_taken": "Made-up: restored from backup."},
     "checkpoint-cosigned": {"size": 42, "root_hash": _HASH_A,
@@ -207,4 +264,14 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
     "personal-data-erased": {"reason": "Made-up: retention period ended.",
                              "cosigned_by": "scrutineer.a", "cosignature": "cd" * 64,
                              "erased_on": "2026-01-05"},
+    # Issue 11 item 11: the agency directory (domain/catalogue_directory.py).
+    "agency-directory-entry-recorded": {
+        "agency": "Agency B",
+        "head_of_service": {"name": "Officer H (Agency B)", "email": "head.h@agency-b.example"},
+        "chief_officer": {"name": "Officer C (Agency B)", "email": "chief.c@agency-b.example"},
+        "effective_from": "2026-01-01",
+    },
+    "ld-chair-contact-recorded": {"name": "Chair L (L&D sub-group)",
+                                  "email": "ld.chair@partnership.example",
+                                  "effective_from": "2026-01-01"},
 }

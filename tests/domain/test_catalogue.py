@@ -64,6 +64,14 @@ EXTRA_CHOICES = {
     ("incident-referred", "abuse_or_neglect"): ("neither",),
 }
 
+# Issue 11 item 7: the optional field added to EVENTS.md's joint decisions (an optional
+# field keeps every event already recorded valid), and the co-signature's own type,
+# declared after the decisions, outside EVENTS.md's order: name -> (roles, stream).
+EXTRA_FIELDS = {(name, "cosigners") for name in (
+    "threshold-decided", "review-level-decided", "learning-route-approved",
+    "publication-planned", "publication-declined", "final-report-signed-off")}
+COSIGN_TYPES_EXPECTED = {"decision-cosigned": ({"partner", "scrutineer"}, "case")}
+
 # Written out independently of the catalogue so that a wrong stream fails here.
 EXPECTED_STREAMS = {
     "case": {
@@ -73,7 +81,7 @@ EXPECTED_STREAMS = {
         "rapid-review-sent-to-panel", "review-level-decided", "national-panel-decided",
         "learning-route-decided", "learning-route-approved", "case-closed",
         "deadline-breached", "personal-data-accessed", "personal-data-disclosed",
-        "personal-data-erased",
+        "personal-data-erased", "decision-cosigned",
     },
     "review": {
         "review-commissioned", "terms-of-reference-agreed", "governance-group-met",
@@ -90,6 +98,33 @@ EXPECTED_STREAMS = {
     "ledger": {"ledger-initialised", "rule-set-adopted", "checkpoint-signed",
                "integrity-alarm-acknowledged", "checkpoint-cosigned"},
 }
+
+# Issue 11 item 8: the further paths docs/events-local.md adds (domain/catalogue_paths.py),
+# written out independently: name -> (roles, stream). They sit after the referral and
+# decision types in the catalogue, outside EVENTS.md's order.
+PATH_TYPES_EXPECTED = {
+    "national-panel-information-requested": ({"business_unit"}, "case"),
+    "national-panel-information-sent": ({"business_unit"}, "case"),
+    "national-review-scope-discussed": ({"partner"}, "case"),
+    "family-informed": ({"business_unit", "partner", "reviewer"}, "case"),
+    "learning-outcome-shared": ({"ld_chair"}, "case"),
+    "reviewer-progress-requested": ({"partner"}, "review"),
+    "reviewer-supervision-recorded": ({"partner"}, "review"),
+    "media-strategy-approved": ({"partner"}, "review"),
+    "coroner-request-received": ({"business_unit"}, "review"),
+    "coroner-request-answered": ({"partner"}, "review"),
+}
+for _path_type, (_, _stream) in PATH_TYPES_EXPECTED.items():
+    EXPECTED_STREAMS[_stream].add(_path_type)
+
+# Issue 11 item 11: the agency directory docs/events-local.md adds
+# (domain/catalogue_directory.py), declared last, partnership-wide: name -> (roles, stream).
+DIRECTORY_TYPES_EXPECTED = {
+    "agency-directory-entry-recorded": ({"admin", "business_unit", "ld_chair"}, "ledger"),
+    "ld-chair-contact-recorded": ({"admin", "business_unit", "ld_chair"}, "ledger"),
+}
+for _directory_type, (_, _stream) in DIRECTORY_TYPES_EXPECTED.items():
+    EXPECTED_STREAMS[_stream].add(_directory_type)
 
 
 # --- EVENTS.md, parsed ----------------------------------------------------------------------
@@ -175,8 +210,17 @@ def _spec_field_rows() -> list[tuple[str, list[dict[str, Any]]]]:
 def test_every_spec_type_is_declared_once_in_spec_order_plus_the_two_extras():
     spec_names = _spec_names()
     assert len(spec_names) == len(set(spec_names)) == 41
-    assert len(EVENT_TYPES) == len(spec_names) + len(EXTRA_TYPES)
-    assert list(EVENT_TYPES) == spec_names + list(EXTRA_TYPES)
+    spec_order = [n for n in EVENT_TYPES
+                  if n not in PATH_TYPES_EXPECTED and n not in COSIGN_TYPES_EXPECTED
+                  and n not in DIRECTORY_TYPES_EXPECTED]
+    assert len(spec_order) == len(spec_names) + len(EXTRA_TYPES)
+    assert spec_order == spec_names + list(EXTRA_TYPES)
+
+
+def test_the_further_paths_have_their_roles_and_streams():
+    for name, (roles, stream) in {**PATH_TYPES_EXPECTED, **COSIGN_TYPES_EXPECTED,
+                                  **DIRECTORY_TYPES_EXPECTED}.items():
+        assert (EVENT_TYPES[name].roles, EVENT_TYPES[name].stream) == (roles, stream), name
 
 
 def test_roles_and_sections_match_the_spec():
@@ -198,7 +242,8 @@ def test_the_extras_sit_with_the_ledgers_own_events_with_their_roles():
 def test_fields_match_the_spec(name):
     spec_fields = dict(_spec_field_rows())[name]
     t = EVENT_TYPES[name]
-    assert t.field_names == tuple(f["name"] for f in spec_fields)
+    assert tuple(n for n in t.field_names if (name, n) not in EXTRA_FIELDS) == \
+        tuple(f["name"] for f in spec_fields)
     conditional_targets = {target for target, _ in t.required_when}
     for spec in spec_fields:
         f = t.field(spec["name"])
@@ -378,8 +423,9 @@ def test_defaults_are_filled_in():
 def _set(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     out = copy.deepcopy(data)
     target = out
-    for key in path[:-1]:
-        target = target.setdefault(key, {} if isinstance(key, str) else [])
+    for key, after in zip(path[:-1], path[1:]):
+        # An optional list the example leaves out (e.g. cosigners) is created as a list.
+        target = target.setdefault(key, [] if isinstance(after, int) else {})
     if isinstance(path[-1], int) and isinstance(target, list) and not target:
         target.append(value)
     else:
@@ -566,7 +612,10 @@ def test_rationale_is_required_when_consent_was_not_sought():
 
 def test_every_conditional_requirement_is_enforced():
     conditionals = [(n, c) for n, t in EVENT_TYPES.items() for c in t.required_when]
-    assert len(conditionals) == 2
+    # Issue 11 item 8 adds one: family-informed's rationale when consent is not sought.
+    assert len([c for c in conditionals if c[0] not in PATH_TYPES_EXPECTED]) == 2
+    assert [c for c in conditionals if c[0] in PATH_TYPES_EXPECTED] == [
+        ("family-informed", ("rationale", ("consent", "not_sought")))]
     for name, (target, (condition, value)) in conditionals:
         data = {**VALID_EXAMPLES[name], condition: value}
         data.pop(target, None)

@@ -72,10 +72,19 @@ def test_every_fallback_is_declared_data_with_its_reason() -> None:
                      if r.start_fallback is not None}
     assert with_fallback == {("wt2018-local", "rapid_review_meeting"),
                              ("wt2018-local", "rapid_review_to_panel"),
-                             ("wt2023", "rapid_review_meeting")}
+                             ("wt2018-local", "publication"),
+                             ("wt2023", "rapid_review_meeting"), ("wt2023", "publication")}
     for rs in RULE_SETS.values():
         for rule in rs.clocks:
-            if rule.start_fallback is not None:
+            if rule.start_fallback is None:
+                continue
+            if rule.id == "publication":  # §8.9, §19.1: the decision to initiate
+                assert rule.start == DateRef("review-level-decided", None,
+                                             when=(R.Condition("level", "eq", "lcspr"),))
+                assert rule.start_fallback == Fallback(
+                    DateRef("review-commissioned", "decided_on"),
+                    "§8.9 decision to initiate an LCSPR not recorded")
+            else:
                 assert rule.start == DateRef("notification-acknowledged", "on")
                 assert rule.start_fallback == Fallback(
                     DateRef("national-panel-notified", "on"), ASSUMED)

@@ -39,11 +39,11 @@ def _fields(fields: tuple[Field, ...], path: tuple = ()) -> list[tuple[tuple, Fi
 def _set(data: Any, path: tuple, value: Any) -> Any:
     data = json.loads(json.dumps(data))
     node = data
-    for key in path[:-1]:
+    for key, after in zip(path[:-1], path[1:]):
         if isinstance(key, int):
             node = node[key]
-        else:
-            node = node.setdefault(key, {})
+        else:  # an optional list the example leaves out (e.g. cosigners) is created
+            node = node.setdefault(key, [] if isinstance(after, int) else {})
     if isinstance(path[-1], int):
         node[:] = [value]
     else:
