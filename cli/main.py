@@ -54,6 +54,8 @@ COMMANDS = {
                     "cannot open (cases erased after the backup), naming them."),
     "rule-set": Lazy("cli.admin:rule_set", "The timescales in force (wt2018-local, "
                      "wt2023)."),
+    "serve": Lazy("cli.serve:serve", "Serve the web application (sign-in, Today, cases, "
+                  "forms, co-signing) with waitress."),
     "verify": Lazy("cli.verify:verify_cmd", "Recompute the chain, check every signature, "
                    "signed head and role; exit 1 if anything is wrong."),
     "witness": Lazy("cli.witness:witness", "An independent witness: cosigns a ledger's "

@@ -188,4 +188,17 @@ LEDGER_TYPES: tuple[EventType, ...] = (
               pattern="[0-9a-f]{128}", pattern_help="128 lowercase hexadecimal characters"),
         _date("erased_on", "the day the personal data was erased"),
     ),
+    # Not in EVENTS.md (issue 12): a person confirmed a second factor for signing in to
+    # `cspr serve` (web/totp.py). Signed by that person's own key; the secret itself is
+    # never in the ledger, only a name for it (a hash), so a new enrolment is visible.
+    _event(
+        "actor-totp-enrolled", "admin, business_unit, partner, scrutineer, ld_chair, "
+        "reviewer, agency", "actor", LEDGER,
+        "A person enrolled a TOTP second factor for signing in to the web service.",
+        "recorded by the web service at enrolment, signed by the person enrolling; "
+        "the actor must be registered",
+        _actor(),
+        _key_id("identifier of the TOTP secret: the first 32 hex digits of a SHA-256 over "
+                "it (never the secret)"),
+    ),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from domain.catalogue import personal_field_names
 from domain.errors import RuleViolationError
 from domain.rule_base import Rule, RuleContext, _on
+from domain.rules_actor import ACTOR_RULES
 from domain.rules_cosign import COSIGN_AFTER_CLOSURE, COSIGN_RULES
 from domain.rules_paths import PATH_AFTER_CLOSURE, PATH_RULES
 from domain.streams import Action
@@ -240,7 +241,7 @@ RULES: tuple[Rule, ...] = (
          _escalated_already),
     Rule(_on("deadline-breached"), DuplicateBreachError,
          "this breach is already recorded", _breach_recorded),
-) + PATH_RULES + COSIGN_RULES
+) + PATH_RULES + COSIGN_RULES + ACTOR_RULES
 
 
 def check(ctx: RuleContext) -> None:

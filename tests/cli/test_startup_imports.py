@@ -28,7 +28,7 @@ SLOW = (*DATABASE_STACK, "cryptography")
 # The names `cspr --help` listed before commands were loaded lazily, in the same order.
 NAMES = ["actions", "actor", "backup", "case", "checkpoint", "cosign", "deadlines", "demo",
          "directory", "evidence", "import", "init", "jobs", "projections", "record", "report",
-         "restore", "rule-set", "schema", "verify", "witness"]
+         "restore", "rule-set", "schema", "serve", "verify", "witness"]
 
 # Run in a fresh interpreter: `cspr --help`, then every `cspr ... --help` (the witness's
 # last), noting after each stage which of SLOW are loaded; then the top-level help again

@@ -271,6 +271,8 @@ VALID_EXAMPLES: dict[str, dict[str, Any]] = {
         "chief_officer": {"name": "Officer C (Agency B)", "email": "chief.c@agency-b.example"},
         "effective_from": "2026-01-01",
     },
+    # Issue 12: a TOTP enrolment names only a hash of the secret.
+    "actor-totp-enrolled": {"actor": "p1", "key_id": "0123456789abcdef0123456789abcdef"},
     "ld-chair-contact-recorded": {"name": "Chair L (L&D sub-group)",
                                   "email": "ld.chair@partnership.example",
                                   "effective_from": "2026-01-01"},

@@ -55,7 +55,10 @@ EXTRA_TYPES = {"ledger-initialised": {"admin"}, "rule-set-adopted": {"admin"},
                "checkpoint-cosigned": {"system", "admin"},
                # Issue 10: the record of who read, disclosed or erased personal data.
                "personal-data-accessed": _READERS, "personal-data-disclosed": _READERS,
-               "personal-data-erased": {"admin"}}
+               "personal-data-erased": {"admin"},
+               # Issue 12: a person's own TOTP enrolment for the web service, any person.
+               "actor-totp-enrolled": {"admin", "business_unit", "partner", "scrutineer",
+                                       "ld_chair", "reviewer", "agency"}}
 
 # Choices added to an EVENTS.md enum, each with its reason (keys may be added, never renamed).
 EXTRA_CHOICES = {
@@ -94,7 +97,8 @@ EXPECTED_STREAMS = {
         "action-agreed", "action-updated", "action-completed", "action-extended",
         "action-escalated", "escalation-responded", "action-not-implemented",
     },
-    "actor": {"actor-registered", "actor-key-rotated", "actor-revoked"},
+    "actor": {"actor-registered", "actor-key-rotated", "actor-revoked",
+              "actor-totp-enrolled"},
     "ledger": {"ledger-initialised", "rule-set-adopted", "checkpoint-signed",
                "integrity-alarm-acknowledged", "checkpoint-cosigned"},
 }

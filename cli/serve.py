@@ -1,0 +1,54 @@
+"""``cspr serve``: the web service over this home's ledger, served by waitress (issue 12).
+
+Meant to run behind an HTTPS reverse proxy (docs/deploy.md): it listens on the loopback
+address by default and marks its cookies Secure, so over plain http a browser would not
+send them back; --insecure-cookies is for trying it locally over http only.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import Env, pass_env
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (the HTTPS proxy's side)")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="port to listen on")
+@click.option("--insecure-cookies", is_flag=True,
+              help="send cookies over plain http too (local trials only, never in service)")
+@click.option("--idle-timeout", type=click.IntRange(1, 24 * 60), default=30,
+              show_default=True, help="minutes of inactivity before a session ends")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="requests served at once")
+@click.option("--trusted-proxy", default=None, metavar="ADDRESS",
+              help="the proxy's address, whose X-Forwarded-For and X-Forwarded-Proto are "
+              "believed (docs/deploy.md)")
+@pass_env
+def serve(env: Env, host: str, port: int, insecure_cookies: bool, idle_timeout: int,
+          threads: int, trusted_proxy: str | None) -> None:
+    """Serve the web application (sign-in, Today, cases, forms, co-signing) with waitress.
+
+    Each person signs in with their actor name, passphrase and a TOTP code, and types
+    their passphrase again to sign. See docs/deploy.md for the HTTPS proxy in front, the
+    cookies, the Content-Security-Policy and where sign-ins are logged
+    (<home>/logs/sign-in.jsonl). Stop it with Ctrl-C.
+    """
+    import waitress
+
+    from web.app import create_app
+    from web.context import EXTENSION
+
+    app = create_app(env.home, config={"SECURE_COOKIES": not insecure_cookies,
+                                       "IDLE_TIMEOUT_MINUTES": idle_timeout})
+    app.extensions[EXTENSION].ledger()  # an uninitialised home is refused now, not later
+    proxy = {}
+    if trusted_proxy:
+        proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto",
+                 "clear_untrusted_proxy_headers": True}
+    click.echo(f"serving {app.extensions[EXTENSION].partnership() or 'the ledger'} on "
+               f"http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="cspr", **proxy)

@@ -1,0 +1,134 @@
+"""Today (issue 12): what needs someone's attention now, on one page.
+
+- the statutory clocks breached or at risk today (the rows of `cspr deadlines`, with the
+  clock's name: service.queries.Queries);
+- the letters in the outbox not yet sent (pending delivery, or held for a person);
+- the joint decisions still awaiting a co-signature (as `cspr case show` lists them under
+  ``awaiting_cosignature``, with the case added);
+- the last nightly run, from what `cspr jobs nightly` leaves under the home: the newest
+  checkpoints/checkpoint-DATE.json and reports/compliance-DATE.html, its verify result
+  from nightly/ (the open integrity alarms; the last position verified clean), and the
+  cron wrapper's logs/last-run.json where it is used (how the last attempt ended).
+
+Any signed-in person sees it: it names cases, clocks and counts, never personal data.
+``?format=json`` gives the same keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from domain.calendar import london_date
+from domain.cosigners import JOINT_DECISIONS
+from domain.rules_cosign import COSIGNED
+from jobs.clock_names import clock_label
+from jobs.outbox import Outbox
+from projections.cosignatures import awaiting_cosignature
+from projections.source import ledger_facts
+from service.calendar_england import england_calendar
+from service.home import Home
+from service.queries import Queries
+from web import context
+from web.session_actor import requires
+
+bp = Blueprint("today", __name__)
+
+ATTENTION = ("breached", "at_risk")
+_DAY = r"-(\d{4}-\d{2}-\d{2})\."
+
+
+def broken_clocks(q: Queries) -> list[dict[str, Any]]:
+    rows = [r for r in q.deadlines(None, None) if r["status"] in ATTENTION]
+    # Breached first, then the soonest due: what to act on first is at the top.
+    rows.sort(key=lambda r: (r["status"] != "breached", r["due_on"], r["case"]))
+    return [{**r, "name": clock_label(r["clock"])} for r in rows]
+
+
+def awaiting(q: Queries) -> list[dict[str, Any]]:
+    """Every joint decision with a co-signer still to sign. Read by type, an indexed
+    column: the joint decisions and the co-signatures, never every event."""
+    facts = [f for t in (*JOINT_DECISIONS, COSIGNED) for f in ledger_facts(q.app, t)]
+    facts.sort(key=lambda f: f.position)
+    cases = {f.position: f.case for f in facts}
+    return [{"case": cases[r["position"]], **r}
+            for r in awaiting_cosignature(facts, q.calendar, q.today)]
+
+
+def letters(home: Home) -> dict[str, Any]:
+    """Letters not yet sent: the case and file of each, never its recipients."""
+    outbox = Outbox(home.outbox, "unused@localhost")  # read only: the sender is not used
+    pending = [{"case": m.case, "file": m.name, "state": "pending"} for m in outbox.pending()]
+    held = [{"case": m.case, "file": m.name, "state": "held"} for m in outbox.held()]
+    return {"pending": len(pending), "held": len(held), "letters": pending + held}
+
+
+def _newest(folder: Path, stem: str, suffix: str) -> tuple[str, Path] | None:
+    """The newest ``<stem>-DATE.<suffix>`` in ``folder``, with its date."""
+    if not folder.is_dir():
+        return None
+    named = re.compile(f"^{stem}{_DAY}{suffix}$")
+    dated = [(m.group(1), p) for p in folder.iterdir() if (m := named.match(p.name))]
+    return max(dated) if dated else None
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return default
+
+
+def last_nightly(home: Home) -> dict[str, Any]:
+    """What the last `cspr jobs nightly` left behind. A run stopped by an integrity alarm
+    writes no checkpoint and no report: the open alarms say so (verify_ok false)."""
+    checkpoint = _newest(home.root / "checkpoints", "checkpoint", "json")
+    report = _newest(home.reports, "compliance", "html")
+    state = home.root / "nightly"
+    mark = _read_json(state / "verified.json", {})
+    open_alarms = [a for a in _read_json(state / "alarms.json", [])
+                   if a.get("acknowledged_at") is None]
+    ran = [d for d, _ in (checkpoint, report) if d] if (checkpoint or report) else []
+    cp = _read_json(checkpoint[1], {}) if checkpoint else {}
+    # The cron wrapper's record of its last attempt (cron/cspr-nightly), when it is used:
+    # how it ended, even a run that crashed before writing anything else.
+    wrapper = _read_json(home.root / "logs" / "last-run.json", None)
+    return {
+        "as_of": max(ran) if ran else None,
+        "checkpoint_size": cp.get("size"),
+        "checkpoint_root": cp.get("root_hash"),
+        "report": report[1].name if report else None,
+        "verified_up_to": mark.get("position"),
+        "full_verify_on": mark.get("full_on"),
+        "verify_ok": not open_alarms if (ran or mark or open_alarms) else None,
+        "open_alarms": [{k: a.get(k) for k in ("position", "kind", "raised_at")}
+                        for a in open_alarms],
+        "wrapper": {k: wrapper.get(k) for k in ("start", "end", "exit_code", "status")}
+        if isinstance(wrapper, dict) else None,
+    }
+
+
+def today_json() -> dict[str, Any]:
+    q = Queries(context.ledger(), context.now(), england_calendar())
+    return {
+        "today": london_date(context.now()).isoformat(),
+        "clocks": broken_clocks(q),
+        "letters": letters(context.home()),
+        "awaiting_cosignature": awaiting(q),
+        "last_nightly": last_nightly(context.home()),
+        # Cases whose events could not be read are named, as the CLI does (exit 1 there).
+        "unreadable_cases": sorted(q.unreadable),
+    }
+
+
+@bp.get("/today")
+@requires()
+def today() -> Any:
+    data = today_json()
+    if context.wants_json():
+        return data
+    return render_template("today.html", title="Today", **data)
