@@ -20,14 +20,11 @@ from wtforms import PasswordField
 
 from domain.calendar import london_date
 from domain.catalogue import EVENT_TYPES, personal_field_names
-from domain.cosigners import JOINT_DECISIONS
 from domain.errors import CsprError, InvalidFieldError, RuleViolationError
-from domain.rules_cosign import COSIGNED
-from projections.cosignatures import awaiting_cosignature, cosignatures_by_position, \
-    signing_of
-from projections.source import case_facts, ledger_facts
+from projections.cosignatures import cosignatures_by_position, signing_of
+from projections.source import case_facts
 from service.calendar_england import england_calendar
-from service.cosigning import Decision, cosign_with, decision_at
+from service.cosigning import Decision, awaiting_rows, cosign_with, decision_at
 from web import context
 from web.session_actor import current_actor, requires
 from web.signing import MESSAGE as PASSPHRASE_REFUSED, PassphraseRefused, signer_for
@@ -47,13 +44,8 @@ def awaiting(actor: str) -> list[dict[str, Any]]:
     """The joint decisions naming ``actor`` that ``actor`` has not yet co-signed, as
     ``case show`` lists a case's (with the case added). Read by type, an indexed column:
     the joint decisions and the co-signatures, never every event."""
-    app = context.ledger()
-    facts = [f for t in (*JOINT_DECISIONS, COSIGNED) for f in ledger_facts(app, t)]
-    facts.sort(key=lambda f: f.position)
-    cases = {f.position: f.case for f in facts}
-    rows = awaiting_cosignature(facts, england_calendar(), london_date(context.now()))
-    return [{"case": cases[r["position"]], **r} for r in rows
-            if actor in r["still_to_sign"]]
+    rows = awaiting_rows(context.ledger(), england_calendar(), london_date(context.now()))
+    return [r for r in rows if actor in r["still_to_sign"]]
 
 
 @bp.get("/cosign")

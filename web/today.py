@@ -24,13 +24,10 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from domain.calendar import london_date
-from domain.cosigners import JOINT_DECISIONS
-from domain.rules_cosign import COSIGNED
 from jobs.clock_names import clock_label
 from jobs.outbox import Outbox
-from projections.cosignatures import awaiting_cosignature
-from projections.source import ledger_facts
 from service.calendar_england import england_calendar
+from service.cosigning import awaiting_rows
 from service.home import Home
 from service.queries import Queries
 from web import context
@@ -52,11 +49,7 @@ def broken_clocks(q: Queries) -> list[dict[str, Any]]:
 def awaiting(q: Queries) -> list[dict[str, Any]]:
     """Every joint decision with a co-signer still to sign. Read by type, an indexed
     column: the joint decisions and the co-signatures, never every event."""
-    facts = [f for t in (*JOINT_DECISIONS, COSIGNED) for f in ledger_facts(q.app, t)]
-    facts.sort(key=lambda f: f.position)
-    cases = {f.position: f.case for f in facts}
-    return [{"case": cases[r["position"]], **r}
-            for r in awaiting_cosignature(facts, q.calendar, q.today)]
+    return awaiting_rows(q.app, q.calendar, q.today)
 
 
 def letters(home: Home) -> dict[str, Any]:
