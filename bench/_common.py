@@ -26,7 +26,18 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+# CSPR_BENCH_OUT moves every bench's builds and working copies elsewhere (the smoke test
+# in tests/bench/ runs the scripts into a temporary folder, never into the repository's).
+OUT = Path(os.environ.get("CSPR_BENCH_OUT") or ROOT / "bench" / "out").resolve()
+# CSPR_BENCH_CHEAP_KEYS=1 (the smoke test's tiny runs): made-up keys sealed in a bench
+# process cost the test suite's cheaper scrypt guess, not 0.1-0.4 s per key per process
+# (each key file records its cost, so the CLI commands a bench runs open them as cheaply).
+# Never for figures: a command that opens a key would be measured without that cost.
+CHEAP_KEYS = os.environ.get("CSPR_BENCH_CHEAP_KEYS") == "1"
+if CHEAP_KEYS:
+    from ledger import keyfile
+
+    keyfile.SCRYPT_N = 2 ** 10
 
 
 class Progress:
@@ -137,6 +148,34 @@ def run_measured(argv: list[str], out: Path) -> dict[str, Any]:
         _, wall, usage = wait_measured(proc, t0, None)
     return {"exit": proc.returncode, "seconds": round(wall, 2),
             "maxrss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+# A child's ru_maxrss starts from its parent's resident set (Linux keeps the high-water
+# mark across exec): measured from a bench that has loaded the ledger (100 MB and more),
+# every command would report at least the bench's own size. This small process forks the
+# command instead and writes the command's own peak (KB) and wall seconds to a file.
+_SPAWNER = """import os, subprocess, sys, time
+t0 = time.perf_counter()
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{usage.ru_maxrss} {time.perf_counter() - t0}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def own_peak(argv: list[str], report: Path) -> list[str]:
+    """``argv`` run through the spawner above, which writes ``report``."""
+    return [sys.executable, "-c", _SPAWNER, str(report), *argv]
+
+
+def read_own_peak(report: Path) -> tuple[float, float] | None:
+    """(peak RSS in MB, wall seconds) of the command, as the spawner saw them."""
+    try:
+        kb, wall = report.read_text().split()
+    except (OSError, ValueError):
+        return None  # killed before it wrote (a timeout)
+    return round(int(kb) / 1024, 1), round(float(wall), 3)
+
 
 def precompile() -> None:
     """Byte-compile the project's packages, as an installed copy is: with

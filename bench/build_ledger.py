@@ -2,7 +2,8 @@
 """Build, or reuse, a generated ledger for the projection and nightly benches.
 
     python bench/build_ledger.py [--events N] [--cases C] [--big-case-events B]
-                                 [--seed S] [--workers W] [--force] [--json]
+                                 [--seed S] [--workers W] [--force] [--postgres [URL]]
+                                 [--json]
 
 Writes under ``bench/out/ledgers/<key>/`` (git-ignored), keyed by the parameters: a home
 (keys + ``ledger.sqlite``) holding the usual test actors (bu1, p1, scrut, ldc, rev, ag1,
@@ -22,6 +23,9 @@ with the same seed and number of cases hold the same cases with the same clocks,
 only in their extra working events (agency returns, chronology entries, action updates).
 That is what lets the nightly bench compare ledgers of different history at equal open
 clocks. ``extra`` is spread over the cases to reach ``N`` exactly.
+
+``--postgres`` also copies the built ledger's rows into a PostgreSQL database of its own
+(``bench/_postgres.py``), once, and prints its URL; ``cspr verify --db URL`` checks it.
 
 Recorded times come from a fixed, explicit clock (no freezegun): setup on Mon 2 Nov 2026
 at 06:00Z, case ``n`` at 07:00Z + n seconds, the big case in chunks of 100 events a minute
@@ -54,7 +58,7 @@ os.environ.setdefault("CSPR_KEY_PASSPHRASE", "bench made-up passphrase")
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from bench._common import OUT, Progress, table  # noqa: E402
+from bench._common import CHEAP_KEYS, OUT, Progress, table  # noqa: E402
 from ledger.app import LedgerApplication  # noqa: E402
 from ledger.signing import Signer  # noqa: E402
 from service import actors  # noqa: E402
@@ -310,7 +314,8 @@ def fingerprint() -> str:
 
 
 def key_of(events: int, cases: int, big: int, seed: int) -> str:
-    return f"e{events}-c{cases}-b{big}-s{seed}-v{FORMAT}-{fingerprint()}"
+    cheap = "-cheapkeys" if CHEAP_KEYS else ""
+    return f"e{events}-c{cases}-b{big}-s{seed}{cheap}-v{FORMAT}-{fingerprint()}"
 
 
 def _prune_stale(folder: Path, key: str, progress: Callable[[str], None]) -> None:
@@ -405,6 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_ledger_options(parser)
     parser.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    parser.add_argument("--postgres", metavar="URL", nargs="?", const="default",
+                        help="also copy the ledger into a PostgreSQL database of its own on "
+                             "this server (bench/_postgres.py; default "
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/postgres), or "
+                             "reuse the copy")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     progress = Progress()
@@ -412,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
                           args.workers, args.force, progress)
     out = {"key": built.key, "home": str(built.home_root), "reused": built.reused,
            **built.meta}
+    if args.postgres:
+        from bench import _postgres as pg
+
+        admin = pg.DEFAULT_ADMIN_URL if args.postgres == "default" else args.postgres
+        out["postgres_url"] = pg.url_for(admin, pg.ensure_copy(built.key, built.home_root,
+                                                               admin, progress))
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -430,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         ["database size (MB)", round(m["db_bytes"] / 1e6, 1)],
         ["reused from an earlier build", built.reused],
     ]
+    if args.postgres:  # a template: benches work on CREATE DATABASE .. TEMPLATE copies
+        rows.append(["PostgreSQL copy (cspr --db)", out["postgres_url"]])
     print(table(["build", "value"], rows, "lr"))
     return 0
 

@@ -86,7 +86,10 @@ def counts(home: Path) -> tuple[int, int]:
 
 def run(code: Path, home: Path, path: Path, timeout: float) -> dict[str, Any]:
     """``cspr import`` of ``path`` from the source tree ``code``: exit, times, peak RSS."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSPR_")}
+    # A developer's own CSPR_HOME and the like must not leak in; the made-up keys'
+    # passphrase must (the keys are sealed: without it every import stops at line 1).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CSPR_") or k.startswith("CSPR_KEY_PASSPHRASE")}
     env["PYTHONPATH"] = str(code)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "--home", str(home), "import",
@@ -131,7 +134,7 @@ def bench(args: Any, progress: Progress) -> dict[str, Any]:
     if args.home:
         src = Path(args.home)
     else:
-        src = ensure_ledger(args.events, args.cases, seed=args.seed,
+        src = ensure_ledger(args.events, args.cases, args.big_case_events, seed=args.seed,
                             progress=progress).home_root
     out: dict[str, Any] = {"machine": machine(), "home": str(src), "runs": []}
     codes = [("this tree", _ROOT)]
@@ -169,6 +172,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--cases", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--big-case-events", type=int, default=1_000,
+                        help="the built ledger's extra big case (default 1,000)")
     parser.add_argument("--home", help="an existing SQLite home built with these cases")
     parser.add_argument("--code", help="another source tree to measure as well")
     parser.add_argument("--timeout", type=float, default=600.0,

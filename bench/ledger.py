@@ -12,7 +12,8 @@ Measures, on SQLite files (a fresh file per measurement, in a temporary director
    (i)  ``LedgerApplication.save_signed`` with events already validated (the storage
         cost: sealing personal fields, signing, chaining);
    (ii) the service path ``make_intent`` + ``Writer.append`` (validation, authorisation,
-        rules, reloading the streams, receipts), one event per call;
+        rules, reloading the streams, receipts), one event per call, on short cases and
+        on cases of 1,000+ events;
 3. ``verify_ledger`` over the ledger built by (ii), with workers=1 and the default;
 4. the raw Ed25519 sign and verify rates of this machine (one core, same messages).
 
@@ -32,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -79,6 +81,9 @@ CHUNK_BATCH = 10 * BATCH
 TARGET_SINGLE = 0.8
 TARGET_BATCH = 0.6
 TARGET_VERIFY = 0.8
+TARGET_SERVICE = 0.5   # issue 13: the service path, whatever the case's length
+LONG_CASE = 1000       # events in each long case before the long-case run
+LONG_SPREAD = 2000     # events appended per long case in that run
 
 # Realistic payloads (made up): a referral opens each case; agencies then return their
 # information (two personal fields, sealed per case) on the case stream.
@@ -298,6 +303,34 @@ class WriterPath(Contender):
         pass  # kept open: verified next
 
 
+class LongCases(WriterPath):
+    """The same service path on long cases: ``LONG_CASE`` events each before the run
+    (saved untimed, 100 per save), one case per ``LONG_SPREAD`` events appended, so each
+    ends with about LONG_CASE + LONG_SPREAD events: what an append costs on a case years
+    old, against the same plain saves."""
+
+    key = "writer_long"
+
+    def __init__(self, root: Path, n: int) -> None:
+        self.app, signers = signed_ledger(root)
+        self.count = max(1, n // LONG_SPREAD)
+        cases = open_cases(self.app, signers, self.count, BATCH)
+        info, cls, t = validated(EVENT_TYPE, AGENCY_INFO, "ag1"), EVENT_CLASSES[EVENT_TYPE], now()
+        for case in cases:
+            for done in range(1, LONG_CASE):
+                case.append(cls, recorded_at=t, type=EVENT_TYPE, case=case.case,
+                            data=dict(info), occurred_at=format_instant(t), actor="ag1")
+                if done % BATCH == 0 or done == LONG_CASE - 1:
+                    self.app.save_signed([case], [signers["ag1"]])
+                    t = now()
+        self.refs = [c.case for c in cases]
+        self.writer = Writer(self.app)
+        self.signers = {"ag1": signers["ag1"]}
+
+    def close(self) -> None:
+        self.app.close()
+
+
 def interleave(contenders: list[Contender], n: int, chunk: int,
                progress: Progress) -> dict[str, dict[str, Any]]:
     """Run every contender to ``n`` events in turns of ``chunk``, rotating the order."""
@@ -363,15 +396,25 @@ def verify_run(app: LedgerApplication, workers: int) -> dict[str, Any]:
     with app.engine.connect() as conn:
         heads = conn.execute(select(func.count()).where(
             t.c.head_signature.is_not(None))).scalar_one()
-    t0 = time.perf_counter()
-    report = verify_ledger(app, workers=workers)
+    stats: dict[str, int] = {}
+    t0, cpu0, kids0 = time.perf_counter(), time.process_time(), _children_cpu()
+    report = verify_ledger(app, workers=workers, stats=stats)
     seconds = time.perf_counter() - t0
+    # CPU us/event is this (the main) process's: the serial part. The workers' is apart.
+    cpu, kids = time.process_time() - cpu0, _children_cpu() - kids0
     # Each event's signature, plus each write transaction's signed head (one per event
     # when every write is a single record): what the Ed25519 rate is compared with.
     signatures = report.events_checked + heads
-    return result(report.events_checked, seconds, workers=workers,
+    return result(report.events_checked, seconds, cpu, workers=workers,
                   problems=len(report.problems), signed_heads=heads,
-                  signatures_per_s=round(signatures / seconds, 1) if seconds else None)
+                  signatures_per_s=round(signatures / seconds, 1) if seconds else None,
+                  workers_cpu_us_per_event=round(kids / report.events_checked * 1e6, 1),
+                  batches=stats["batches"], checked_in_main=stats["checked_here"])
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers, once shut down
+    return usage.ru_utime + usage.ru_stime
 
 
 def _loop(samples: list[Any], fn: Any, seconds: float) -> tuple[int, float]:
@@ -419,14 +462,16 @@ def run(n: int, db_dir: Path, per_case: int, progress: Progress) -> dict[str, An
 
     progress(f"single: setting up plain, save_signed and Writer ledgers ({n} events each)")
     writer = WriterPath(db_dir / "writer", n, per_case)
+    progress(f"single: long cases of {LONG_CASE} events for the long-case Writer run ...")
     single = [Plain("plain_single", db_dir / "plain-single.db", 1),
-              Signed("signed_single", db_dir / "signed-single", 1), writer]
+              Signed("signed_single", db_dir / "signed-single", 1), writer,
+              LongCases(db_dir / "writer-long", n)]
     progress("single: interleaved runs ...")
     m.update(interleave(single, n, CHUNK_SINGLE, progress))
     for c in single:
         c.close()
-    progress("single: " + ", ".join(f"{k} {m[k]['events_per_s']:.0f}/s"
-                                    for k in ("plain_single", "signed_single", "writer_single")))
+    progress("single: " + ", ".join(f"{k} {m[k]['events_per_s']:.0f}/s" for k in (
+        "plain_single", "signed_single", "writer_single", "writer_long")))
 
     progress(f"batch: {n_batch} events each, {BATCH} per save ...")
     batch = [Plain("plain_batch", db_dir / "plain-batch.db", BATCH),
@@ -462,7 +507,9 @@ def run(n: int, db_dir: Path, per_case: int, progress: Progress) -> dict[str, An
         "batch: save_signed / plain": ratio(rate["signed_batch"], rate["plain_batch"],
                                             TARGET_BATCH),
         "single: Writer.append / plain": ratio(rate["writer_single"], rate["plain_single"],
-                                               TARGET_SINGLE),
+                                               TARGET_SERVICE),
+        "single: Writer.append, long cases / plain": ratio(
+            rate["writer_long"], rate["plain_single"], TARGET_SERVICE),
     }
     for workers in sorted({1, cpus}):
         ratios[f"verify signatures/s (workers={workers}) / (raw verify x {workers})"] = \
@@ -486,6 +533,7 @@ LABELS = {
     "signed_single": "signed: save_signed, 1 event/save",
     "signed_batch": f"signed: save_signed, {BATCH} events/save",
     "writer_single": "signed: make_intent+Writer.append, 1/call",
+    "writer_long": f"  the same, cases of {LONG_CASE}+ events",
     "raw_sign": "raw Ed25519 sign, 1 core",
     "raw_verify": "raw Ed25519 verify, 1 core",
 }

@@ -14,7 +14,10 @@ The issue's targets, on a ledger of 200,000 events over 2,000 cases (SQLite):
 
 Beside them, report only: the check of ``cspr verify --projections`` (every read model
 rebuilt into a scratch database and compared row by row, projections.check) right after
-the rebuild, as a ratio to the rebuild's time.
+the rebuild, as a ratio to the rebuild's time; and the clocks of every case computed the
+way the fold does (each clock reading only the facts it names, issue 13) against the
+domain's scan of all of a case's facts for every clock, on the same facts in this process:
+CPU ratio, rule matches, and whether every case agrees.
 
 The ledger comes from ``bench/build_ledger.py`` (built once, then reused) and every
 measurement runs on a fresh copy of it under ``bench/out/work/``. Everything is timed
@@ -48,6 +51,7 @@ sys.path.insert(0, str(_ROOT))
 
 from bench._common import (  # noqa: E402
     OUT,
+    Progress,
     copy_home,
     finish,
     machine,
@@ -57,6 +61,7 @@ from bench._common import (  # noqa: E402
     verdict,
     warn_if_loaded,
 )
+from bench._clock_fold import measure_fold  # noqa: E402
 from bench.build_ledger import (  # noqa: E402
     NEW_EVENTS_AT,
     add_ledger_options,
@@ -264,6 +269,7 @@ def run(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
     }
     out["rebuild"] = measure_rebuild(app, cal, args.rebuild_repeat, prof, progress)
     out["check"] = measure_check(app, cal, out["rebuild"], prof, progress)
+    out["fold"] = measure_fold(app, cal, progress)
     out["update"] = measure_updates(app, home, cal, args.seed, args.cases,
                                     args.update_rounds, prof, progress)
     out["asof"] = measure_asof(app, home, cal, built.meta["big_case"], args.asof_repeat,
@@ -294,6 +300,11 @@ def render(out: dict[str, Any]) -> str:
           f"{out['check']['seconds']:.2f} s ({out['check']['ratio_to_rebuild']:.2f}x "
           "the rebuild)", "report only",
           "agree" if out["check"]["ok"] else "DIFFER"],
+         [f"clocks of {out['fold']['cases']:,} cases, each clock reading its own facts",
+          f"{out['fold']['speedup']:.1f}x less CPU, "
+          f"{out['fold']['matches']['indexed']:,} rule matches (domain scan "
+          f"{out['fold']['matches']['domain scan']:,})", "report only",
+          "agree" if not out["fold"]["differ"] else f"{out['fold']['differ']} DIFFER"],
          ["update after 100 new events (100 cases), median",
           f"{up['spread_100']['median']:.3f} s", f"< {TARGET_UPDATE} s", up["verdict"]],
          [f"as-of replay, {head['events_folded']}-event case, median",

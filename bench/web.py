@@ -2,19 +2,22 @@
 """The web service's pages and forms, timed server side (issue 12).
 
     python bench/web.py [--events N] [--cases C] [--big-case-events B] [--runs R]
-                        [--seed S] [--workers W] [--json]
+                        [--seed S] [--workers W] [--postgres-url URL [--drop-postgres]]
+                        [--json]
 
 On a working copy of a ledger built by ``bench/build_ledger.py`` (default 200,000 events
 over 2,000 cases, plus one case of 1,000 events), in this one process: the app of
 ``web.app.create_app`` over that home (insecure cookies, a ticking test clock that starts
 on the morning after the build), a person (bu1, the business unit) signed in through the
 real pages with Flask's test client (passphrase, then TOTP enrolment, as
-tests/web/conftest.SignIn does), then R runs of each, ``time.perf_counter`` around the
-client call (what the server does for one request: routing, session, the page's reads,
-rendering; no network, no browser):
+tests/web/conftest.SignIn does), the read models brought up to date as `cspr serve` does
+before it listens (cli.serve.warm_up, timed), then R runs of each, ``time.perf_counter``
+around the client call (what the server does for one request: routing, session, the
+page's reads, rendering; no network, no browser):
 
 1. ``GET /today``; baseline: ``web.today.today_json()`` in an app context (the queries the
-   page wraps, without session checks or the template);
+   page wraps, without session checks or the template); and ``GET /cases?status=breached``,
+   the list Today's counts link to (no target: shown for scale);
 2. ``GET /cases/<the big case>``; baseline: ``web.case_data.case_page`` over a fresh
    ``Queries`` (the same reads, no template);
 3. ``POST /record/reported-to-partners`` on a fresh case (its referral appended beforehand,
@@ -25,9 +28,12 @@ rendering; no network, no browser):
    baseline: ``Writer.append`` of the same event on another fresh case with the key
    already open (the service path the form wraps).
 
-The first request of each page is reported apart (it opens the ledger and brings the read
-models up to date). Targets (issue 12): pages < 200 ms median, a submission < 300 ms apart
-from the key derivation. Report only: nothing asserts, nothing runs under pytest.
+The first request of each page (it opens the ledger) is reported apart. ``--postgres-url``
+runs it all on PostgreSQL: the ledger's rows copied once into a template database kept for
+reuse (bench/_postgres.py, as bench/scale.py; ``--drop-postgres`` drops it after), worked
+on as ``cspr_bench_<tag>_<ledger>_web``, dropped after. Targets (issue 12): pages < 200 ms
+median, a submission < 300 ms apart from the key derivation. Load average shown at start
+and end. Report only: nothing asserts, nothing runs under pytest.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -54,7 +61,9 @@ from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from bench._common import (  # noqa: E402
     OUT, copy_home, finish, machine, table, verdict, warn_if_loaded)
+from bench import _postgres as pg  # noqa: E402
 from bench.build_ledger import add_ledger_options, ensure_ledger  # noqa: E402
+from cli.serve import warm_up  # noqa: E402
 from service.home import Home  # noqa: E402
 from service.queries import Queries  # noqa: E402
 from service.calendar_england import england_calendar  # noqa: E402
@@ -114,12 +123,36 @@ def _get(client: Any, path: str) -> Callable[[], Any]:
     return call
 
 
+def working_home(built: Any, args: Any, progress: Any) -> Home:
+    """A fresh working copy of the built home: its SQLite file, or (``--postgres-url``) its
+    keys and a working copy of the PostgreSQL template."""
+    root = OUT / "work" / "web" / ("home" if args.postgres_url is None else "home-postgres")
+    if args.postgres_url is None:
+        return Home(copy_home(built.home_root, root))
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    shutil.copytree(built.home_root / "keys", root / "keys")
+    template = pg.ensure_copy(built.key, built.home_root, args.postgres_url, progress)
+    return Home(root, pg.working_copy(args.postgres_url, template,
+                                      pg.database_name(built.key, "_web")))
+
+
 def run(args: Any, progress: Any) -> dict[str, Any]:
     compileall.compile_dir(_ROOT / "web", quiet=1)  # as _common.precompile, for web/
     warn_if_loaded(progress)
     built = ensure_ledger(args.events, args.cases, args.big_case_events, args.seed,
                           args.workers, progress=progress)
-    home = Home(copy_home(built.home_root, OUT / "work" / "web" / "home"))
+    try:
+        return _run(built, working_home(built, args, progress), args, progress)
+    finally:
+        if args.postgres_url is not None:
+            pg.drop(args.postgres_url, pg.database_name(built.key, "_web"))
+            if args.drop_postgres:
+                pg.drop(args.postgres_url, pg.database_name(built.key))
+
+
+def _run(built: Any, home: Home, args: Any, progress: Any) -> dict[str, Any]:
     clock = BenchClock(START)
     app = create_app(home, clock=clock, config={"TESTING": True, "SECURE_COOKIES": False})
     client = app.test_client()
@@ -127,7 +160,12 @@ def run(args: Any, progress: Any) -> dict[str, Any]:
     progress(f"{ACTOR} signed in (passphrase, TOTP enrolment) in {t_sign_in:.2f} s")
     big = built.big_ref
     case_path = "/cases/" + quote(big, safe="")
+    with app.app_context():
+        t_warm, _ = timed(lambda: warm_up(context.ledger()))
+    progress(f"read models brought up to date (cspr serve's warm-up) in {t_warm:.1f} s")
     out: dict[str, Any] = {"machine": machine(), "ledger": built.key,
+                           "database": "postgresql" if home.db_url else "sqlite",
+                           "warm_up_seconds": round(t_warm, 2),
                            "ledger_events": built.meta["ledger_size"],
                            "cases": built.meta["cases"], "big_case": big,
                            "big_case_events": built.meta["big_case"]["events"],
@@ -140,13 +178,14 @@ def run(args: Any, progress: Any) -> dict[str, Any]:
     progress(f"first requests: {out['first_request_ms']} ms")
 
     samples: dict[str, list[float]] = {k: [] for k in (
-        "today", "today_data", "case", "case_data", "post", "post_kdf", "kdf",
+        "today", "today_data", "list", "case", "case_data", "post", "post_kdf", "kdf",
         "writer_append")}
     with app.app_context():
         for _ in range(args.runs):  # page and its baseline interleaved: the same load
             samples["today"].append(timed(_get(client, "/today"))[0])
             with app.test_request_context("/today"):
                 samples["today_data"].append(timed(today_json)[0])
+            samples["list"].append(timed(_get(client, "/cases?status=breached"))[0])
             samples["case"].append(timed(_get(client, case_path))[0])
             samples["case_data"].append(timed(lambda: case_page(
                 Queries(context.ledger(), clock(), england_calendar()), big))[0])
@@ -194,6 +233,7 @@ def run(args: Any, progress: Any) -> dict[str, Any]:
     context_state.close()
 
     out["timings"] = {k: stats(v) for k, v in samples.items()}
+    out["loadavg_at_end"] = round(os.getloadavg()[0], 2)
     web_record.signer_for = signer_for
     out["post_minus_kdf"] = stats([p - k for p, k in zip(samples["post"],
                                                          samples["post_kdf"])])
@@ -218,6 +258,7 @@ def render(out: dict[str, Any]) -> str:
     t = out["timings"]
     names = {
         "today": "GET /today", "today_data": "  baseline: today_json()",
+        "list": "GET /cases?status=breached (Today's link)",
         "case": f"GET /cases/{out['big_case']} ({out['big_case_events']} events)",
         "case_data": "  baseline: case_page(Queries)",
         "post": "POST /record/reported-to-partners (whole)",
@@ -228,11 +269,13 @@ def render(out: dict[str, Any]) -> str:
     rows = [[names[k], v["n"], v["median_ms"], v["p90_ms"], v["min_ms"], v["max_ms"]]
             for k, v in t.items()]
     p = out["post_minus_kdf"]
-    rows.insert(7, ["  POST minus its own key derivation", p["n"], p["median_ms"],
+    rows.insert(8, ["  POST minus its own key derivation", p["n"], p["median_ms"],
                     p["p90_ms"], p["min_ms"], p["max_ms"]])
-    head = (f"ledger {out['ledger']}: {out['ledger_events']} events, {out['cases']} cases; "
-            f"{out['runs']} runs each; first requests (ms): {out['first_request_ms']}; "
-            f"load at start {out['machine']['loadavg_at_start']}")
+    head = (f"ledger {out['ledger']} on {out['database']}: {out['ledger_events']} events, "
+            f"{out['cases']} cases; {out['runs']} runs each; read models brought up to "
+            f"date before serving in {out['warm_up_seconds']} s; first requests (ms): "
+            f"{out['first_request_ms']}; load average {out['machine']['loadavg_at_start']} "
+            f"at start, {out['loadavg_at_end']} at end")
     ratios = table(["ratio (medians)", "value"],
                    [[k, f"{v}x"] for k, v in out["ratios"].items()])
     targets = table(["target (issue 12)", "verdict"],
@@ -245,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_ledger_options(parser)
     parser.add_argument("--runs", type=int, default=20, help="runs of each (default 20)")
+    parser.add_argument("--postgres-url", default=None, metavar="URL",
+                        help="run on PostgreSQL: a copy of the ledger in a database of its "
+                        f"own on this server, dropped after (e.g. {pg.DEFAULT_ADMIN_URL})")
+    parser.add_argument("--drop-postgres", action="store_true",
+                        help="also drop the cached PostgreSQL template copy afterwards")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return finish(run, parser.parse_args(argv), render)
 

@@ -90,23 +90,11 @@ def _emit(text: str, output: str | None) -> None:
 @_period_report
 def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | None) -> None:
     """Timeliness per clock, the breaches, and overdue actions with their escalations."""
-    from jobs.compliance import compliance
-    from jobs.render import to_csv, to_html, to_json
-    from projections.signed import personal_data_log
+    from service.compliance_report import compliance_text
     from service.queries import Queries, parse_day
 
     start, end = parse_day(since, "from"), parse_day(until, "to")
-    q = Queries(env.app())
-    as_of = min(end, q.today)
-    clocks = q.deadlines(None, as_of)
-    actions = q.actions(None, as_of)
-    # Issue 11 item 7: joint decisions not fully co-signed after 5 working days.
-    from service.cosigning import late_cosignature_rows
-
-    rep = compliance(clocks, actions, start, end, as_of, q.app.partnership(),
-                     personal_data_log(q.app),
-                     late_cosignature_rows(q.app, q.calendar, as_of))
-    _emit({"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep), output)
+    _emit(compliance_text(Queries(env.app()), start, end, fmt), output)
 
 
 @report.command("annual")

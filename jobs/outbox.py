@@ -22,7 +22,8 @@ Delivery state, one marker file beside ``<name>.eml``:
   once the reply is known; found on its own (after a crash, or a connection lost while
   awaiting the reply) it means "outcome unknown", and the message is held, not resent.
 A held message (rejected or unknown) waits for a person: ``release`` makes it pending
-again, ``confirm_sent`` records that the relay's log shows it was delivered.
+again, ``confirm_sent`` records that the relay's log shows it was delivered. Listings
+read a letter's headers once; ``.index.json`` remembers them (jobs.outbox_index).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from domain.errors import CsprError, InvalidInputError
+from jobs.outbox_index import HeaderIndex, listing
 from ledger.files import fsync_dir
 
 # CRLF line ends (RFC 5322) and 7-bit bodies, so no relay needs 8BITMIME. Lines may run to
@@ -246,26 +248,30 @@ class Outbox:
 
     def pending(self) -> list[StoredMessage]:
         """Messages delivery will try: not sent, not held for a person."""
-        return [self._read(p) for p, state in self._listing() if state == PENDING_STATE]
+        return self._in_states(PENDING_STATE)
 
     def held(self) -> list[StoredMessage]:
         """Messages waiting for a person: rejected by the relay, or outcome unknown."""
-        return [self._read(p) for p, state in self._listing()
-                if state in (REJECTED_STATE, UNKNOWN_STATE)]
+        return self._in_states(REJECTED_STATE, UNKNOWN_STATE)
 
-    def _listing(self) -> list[tuple[Path, str]]:
-        # One directory listing gives every letter's state from its markers' names, so a
-        # night's delivery parses only the letters still to act on, however many were
-        # sent in earlier years (the .eml files are kept as the record).
-        if not self.root.is_dir():
-            return []
-        names = set(os.listdir(self.root))
+    def _in_states(self, *states: str) -> list[StoredMessage]:
+        # One directory listing gives every letter's state from its markers' names, and
+        # the index the headers of each letter read before (jobs.outbox_index): a night's
+        # delivery reads only the letters new since, however many are kept as the record.
+        letters = listing(self.root, _MARKERS, PENDING_STATE)
+        index = HeaderIndex(self.root)
         out = []
-        for name in sorted(n for n in names if n.endswith(".eml") and not n.startswith(".")):
-            stem = name[:-4]
-            state = next((st for st, suffix in _MARKERS.items() if stem + suffix in names),
-                         PENDING_STATE)
-            out.append((self.root / name, state))
+        for path, state in letters:
+            if state in states:
+                headers = index.get(path)
+                if headers is None:
+                    entry = self._read(path)
+                    index.put(path, (entry.key, entry.case, entry.message_id, entry.sender,
+                                     entry.recipients))
+                else:
+                    entry = StoredMessage(path.stem, path, *headers)
+                out.append(entry)
+        index.save(path.name for path, state in letters if state != SENT_STATE)
         return out
 
     def marker(self, entry: StoredMessage, state: str) -> dict[str, Any] | None:

@@ -3,11 +3,13 @@
 
 CSV layout: one table, one header, a ``section`` column saying what each row is, so a
 spreadsheet user can filter on it (or sort, or pivot) without splitting the file:
-- ``clock``: one row per clock id, with the counts and ``timeliness`` (a fraction 0-1,
+- ``clock``: one row per clock id (``clock_name`` beside it: the name people read, as the
+  HTML page and the letters give it), with the counts and ``timeliness`` (a fraction 0-1,
   empty when undefined);
 - ``total``: the same counts over every clock (``clock`` = ``total``);
 - ``breach``: one row per clock breached or met late in the period, or whose breach alert
-  was superseded;
+  was superseded; ``start_assumed`` gives the rule's reason when the clock ran from an
+  assumed start (empty otherwise);
 - ``overdue_action``: one row per open action past its deadline at the as-of date;
 - ``cosignature_late``: one row per joint decision of the period not fully co-signed
   after 5 working days (issue 11, §8.9, §21.1): ``still_to_sign`` names joined by ``; ``,
@@ -28,6 +30,7 @@ import io
 import json
 from typing import Any
 
+from jobs.clock_names import clock_label
 from jobs.compliance import PERSONAL_DATA_COUNTS, ClockTally, ComplianceReport
 from jobs.render_html import to_html
 
@@ -38,8 +41,8 @@ COUNT_COLUMNS = ("due", "met_on_time", "met_late", "breached", "pending", "at_ri
 ACTION_COUNTS = ("total", "open", "completed", "not_implemented", "overdue",
                  "overdue_escalated")
 CSV_COLUMNS: tuple[str, ...] = (
-    "section", "clock", "case", "action", *COUNT_COLUMNS,
-    "due_on", "status", "met_on", "recorded_late", "superseded", "paragraph",
+    "section", "clock", "clock_name", "case", "action", *COUNT_COLUMNS,
+    "due_on", "status", "met_on", "recorded_late", "superseded", "paragraph", "start_assumed",
     "agency", "owner", "original_deadline", "deadline", "extended", "days_overdue",
     "escalation_level", "escalations", "responses",
     "partnership", "period_from", "period_to", "as_of", "rule_sets", "calendars",
@@ -69,17 +72,20 @@ def _cell(value: Any) -> str:
 
 
 def _counts(t: ClockTally) -> dict[str, Any]:
-    return {**{k: getattr(t, k) for k in COUNT_COLUMNS}, "clock": t.clock}
+    return {**{k: getattr(t, k) for k in COUNT_COLUMNS}, "clock": t.clock,
+            "clock_name": clock_label(t.clock)}
 
 
 def _rows(report: ComplianceReport) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [{"section": "clock", **_counts(t)} for t in report.clocks]
-    rows.append({"section": "total", **_counts(report.totals)})
+    rows.append({"section": "total", **_counts(report.totals), "clock_name": "All clocks"})
     for b in report.breaches:
-        rows.append({"section": "breach", "clock": b.clock, "case": b.case,
+        rows.append({"section": "breach", "clock": b.clock,
+                     "clock_name": clock_label(b.clock), "case": b.case,
                      "action": b.action, "due_on": b.due_on, "status": b.status,
                      "met_on": b.met_on, "recorded_late": b.recorded_late,
-                     "superseded": b.superseded, "paragraph": b.paragraph})
+                     "superseded": b.superseded, "paragraph": b.paragraph,
+                     "start_assumed": b.start_assumed})
     for e in report.exceptions:
         rows.append({"section": "overdue_action", "case": e.case, "action": e.action,
                      "agency": e.agency, "owner": e.owner,

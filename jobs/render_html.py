@@ -128,7 +128,9 @@ def _outcome(b: BreachRow) -> str:
         base = "Met in time" if b.status == "met" else "Not required"
         late = ", recorded late" if b.recorded_late else ""
         return f"{base}{late}; breach alert superseded"
-    return {"breached": "Breached (not met)", "met_late": "Met late"}.get(b.status, b.status)
+    outcome = {"breached": "Breached (not met)", "met_late": "Met late"}.get(b.status, b.status)
+    # A clock run from a fallback start: the reader must see the breach rests on it.
+    return f"{outcome}; start assumed: {b.start_assumed}" if b.start_assumed else outcome
 
 
 def _breaches_table(r: ComplianceReport) -> str:

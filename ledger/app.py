@@ -20,6 +20,8 @@ from ledger.envelope import Sealer, stored_master_id
 from ledger.errors import MasterKeyMismatchError, MasterKeyRotatedError
 from ledger.mapper import SigningMapper, signing_as
 from ledger.signing import Signer
+from ledger.snapshots import SnapshotStore
+from ledger.stream_cache import StreamCache
 
 __all__ = ["LedgerApplication", "IntegrityError"]
 
@@ -64,6 +66,11 @@ class LedgerApplication(Application):
         )
         self.sealer = Sealer(self.engine, keys_dir)
         self.mapper.sealer = self.sealer  # type: ignore[attr-defined]
+        snapshots = None
+        if not read_only:  # verify neither reads nor writes snapshots: never evidence
+            snapshots = SnapshotStore(self.engine)
+            snapshots.create()
+        self.stream_cache = StreamCache(self, snapshots)
 
     def holds_ledger(self) -> bool:
         """Whether the database has a ledger's tables (a read-only open creates none)."""
@@ -90,6 +97,12 @@ class LedgerApplication(Application):
         return self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
 
     def load(self, cls: type[Stream], *key: str) -> Stream | None:
+        """The stream as the ledger holds it now (a copy: the caller may append to it)."""
+        return self.stream_cache.load(cls, stream_id(cls.kind, *key))
+
+    def replay(self, cls: type[Stream], *key: str) -> Stream | None:
+        """The stream read from its first event, through the library's repository,
+        touching no cache or snapshot: what :meth:`load` must always equal."""
         try:
             return self.repository.get(  # type: ignore[return-value]
                 stream_id(cls.kind, *key), projector_func=_project)
@@ -119,6 +132,8 @@ class LedgerApplication(Application):
         finally:
             self._outer = False
             self.sealer.saved(ok)
+            if not ok:  # its reads may have seen its own writes, now undone
+                self.stream_cache.clear()
 
     def save_signed(self, streams: list[Stream], signers: list[Signer]) -> list[int]:
         """Append every pending event of ``streams`` in one transaction; all or nothing.

@@ -52,10 +52,13 @@ def master_id(key: bytes) -> str:
     return hashlib.sha256(b"cspr-ledger/master-id/v1\n" + key).hexdigest()[:32]
 
 
+# Built once: constructing the statement cost more than running it (one per save).
+_STORED_MASTER = select(master_key_table.c.key_id).where(master_key_table.c.id == 1)
+
+
 def stored_master_id(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(select(master_key_table.c.key_id)
-                            .where(master_key_table.c.id == 1)).scalar()
+        return conn.execute(_STORED_MASTER).scalar()
 
 
 def wrap(master: AESGCM, case_ref: str, key: bytes) -> bytes:
@@ -83,6 +86,8 @@ class Sealer:
         self._case_keys: dict[str, AESGCM] = {}
         # Keys proposed during a save and not yet committed: (key, wrapped, carried).
         self._pending: dict[str, tuple[AESGCM, bytes, bool]] = {}
+        # The master key was found in force during the current save (see _in_force).
+        self._checked_this_save = False
 
     @property
     def master(self) -> AESGCM:
@@ -121,7 +126,7 @@ class Sealer:
         return None if row is None else bytes(row[0])
 
     def _case_key(self, case_ref: str, create: bool) -> AESGCM:
-        if case_ref in self._case_keys and self._still_in_force():
+        if case_ref in self._case_keys and self._in_force(sealing=create):
             return self._case_keys[case_ref]
         if create and case_ref in self._pending:
             return self._pending[case_ref][0]
@@ -161,6 +166,7 @@ class Sealer:
 
     def saved(self, ok: bool) -> None:
         """After a save: keep the proposed keys that were committed, forget the rest."""
+        self._checked_this_save = False
         if ok:
             for case_ref, (aead, _, announced) in self._pending.items():
                 if announced:
@@ -173,6 +179,16 @@ class Sealer:
             return loads(aead.decrypt(sealed[:NONCE], sealed[NONCE:], _aad("pd", case_ref)))
         except InvalidTag:
             raise PersonalDataUnavailableError("sealed personal data does not open")
+
+    def _in_force(self, sealing: bool) -> bool:
+        # Sealing, once per save is enough: the check runs before the write lock whichever
+        # event it is for (a query per event was most of a 100-event save), and the
+        # recorder refuses a new key under a retired master under the lock.
+        if sealing and self._checked_this_save:
+            return True
+        ok = self._still_in_force()
+        self._checked_this_save = ok and sealing
+        return ok
 
     def _still_in_force(self) -> bool:
         """Whether the master key held is still the ledger's; if not (another process
@@ -187,6 +203,7 @@ class Sealer:
         """Drop every key held in memory (after the master key was rotated)."""
         self._master = None
         self._master_id = None
+        self._checked_this_save = False
         self._case_keys.clear()
 
     def destroy_case_key(self, case_ref: str) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection, Engine
 
 PAGE = 2000
@@ -63,3 +63,30 @@ def paged_rows(conn: Connection, table: Table, columns: list[str], after_id: int
             return
         yield from batch
         last = batch[-1][0]
+
+
+def driver_pages(conn: Connection, table: Table, columns: list[Any], after_id: int = 0,
+                 page: int | None = None) -> Iterator[list[tuple[Any, ...]]]:
+    """Pages of (id, *columns) after ``after_id`` in notification order, as the driver
+    returns them (plain tuples; ``columns`` are column expressions, typically coerced to
+    no type so that nothing converts them): for a read of every row, where building
+    SQLAlchemy's row objects costs more than the driver's read (verify)."""
+    stmt = select(table.c.id, *columns).where(table.c.id > bindparam("after")) \
+        .order_by(table.c.id).limit(page or PAGE)
+    compiled = stmt.compile(dialect=conn.dialect)
+    sql = str(compiled)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        last = after_id
+        while True:
+            params = compiled.construct_params({"after": last})
+            cursor.execute(sql, [params[name] for name in compiled.positiontup or ()]
+                           if compiled.positional else params)
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+    finally:
+        cursor.close()
+

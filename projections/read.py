@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ledger.app import LedgerApplication
 from projections import tables as T
@@ -34,12 +34,23 @@ def judge(row: dict[str, Any], as_of: date) -> tuple[str, str | None]:
     return status, met_on
 
 
-def clock_rows(app: LedgerApplication, as_of: date,
-               case: str | None = None) -> list[dict[str, Any]]:
+def clock_rows(app: LedgerApplication, as_of: date, case: str | None = None,
+               attention: bool = False) -> list[dict[str, Any]]:
+    """Every stored clock judged at ``as_of``; with ``attention``, only the rows that can
+    be judged breached or at risk are read (the Today page: a few thousand of the
+    ledger's clocks, not all), and ``judge`` still decides each."""
     c = T.clocks.c
     q = select(T.clocks).order_by(c.case_ref, c.seq)
     if case is not None:
         q = q.where(c.case_ref == case)
+    if attention:
+        # A superset of what judge() calls breached or at risk: still running, or stopped
+        # only after the day; and past due, or on or after its at-risk day (a status
+        # stored as anything else is kept, as judge() returns it as stored).
+        day, stopped = as_of.isoformat(), ("met", "met_late", "not_required")
+        q = q.where(or_(c.horizon_status.not_in(stopped), c.met_on > day),
+                    or_(c.due_on < day, c.at_risk_on <= day,
+                        c.horizon_status.not_in(("open", "met", "met_late"))))
     out = []
     with app.engine.connect() as conn:
         for r in conn.execute(q).mappings():

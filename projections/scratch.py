@@ -16,6 +16,8 @@ Why a temporary SQLite file, whatever the ledger's database:
   the code that produced it. SQLite and PostgreSQL store a few things differently; what
   PostgreSQL does to rows on the way in is reproduced here (``_as_postgres_stores``) and
   the comparison normalises the rest (projections.check).
+- The nightly keeps such a rebuild between runs instead, in its own folder
+  (projections.reference), for the same reasons and with the same code (``fold_into``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import String, Table, create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -46,23 +48,32 @@ def scratch_rebuild(app: Any, conn: Connection, position: int, calendar: Working
     the events read on ``conn`` (the caller's snapshot); deleted on exit."""
     with tempfile.TemporaryDirectory(prefix="cspr-projection-check-") as folder:
         engine = create_engine(f"sqlite:///{Path(folder) / 'scratch.sqlite'}")
-        event.listen(engine, "connect", _disposable)
+        event.listen(engine, "connect", disposable)
         try:
             T.metadata.create_all(engine, tables=list(T.PER_CASE))
-            t = app.events_table
-            history = RuleSetHistory.load(app, position, conn)
             with engine.begin() as out:
-                for refs in batches.chunks(batches.all_cases(conn, t)):
-                    chunk = fold_chunk(conn, t, refs, position, history, calendar)
-                    if like_postgres:
-                        _as_postgres_stores(chunk)
-                    store_chunk(out, chunk)
+                fold_into(out, app, conn, batches.all_cases(conn, app.events_table),
+                          position, calendar, like_postgres)
             yield engine
         finally:
             engine.dispose()
 
 
-def _disposable(dbapi_conn: Any, _record: Any) -> None:
+def fold_into(out: Connection, app: Any, conn: Connection, cases: Iterable[tuple[str, int]],
+              position: int, calendar: WorkingDayCalendar, like_postgres: bool) -> None:
+    """Fold ``cases`` (ref, number of events) at ``position``, the events read on
+    ``conn``, and write their rows on ``out`` as the live projector would have stored
+    them (projections.reference keeps such rows from one night to the next)."""
+    t = app.events_table
+    history = RuleSetHistory.load(app, position, conn)
+    for refs in batches.chunks(cases):
+        chunk = fold_chunk(conn, t, refs, position, history, calendar)
+        if like_postgres:
+            _as_postgres_stores(chunk)
+        store_chunk(out, chunk)
+
+
+def disposable(dbapi_conn: Any, _record: Any) -> None:
     # Thrown away after one comparison: no journal, no fsync.
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=OFF")

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 
 from domain.calendar import WorkingDayCalendar, london_date
 from domain.errors import CsprError, InvalidFieldError, UnknownCaseError
@@ -29,13 +29,14 @@ from projections import read
 from projections import tables as T
 from projections.actions import action_rows
 from projections.case_view import DECISIONS, CaseView, clock_row
+from projections.cosignatures import awaiting_cosignature
 from projections.diff import case_diff
 from projections.fold import HORIZON
 from projections.projector import Projector, UnreadableCasesError
 from projections.rows import case_rows
 from projections.rule_sets import RuleSetHistory
 from projections.signed import PERSONAL_DATA_EVENTS, personal_data_rows, signed_case_facts
-from projections.source import LedgerFact, case_facts
+from projections.source import LedgerFact, case_facts, fact_from_row
 from service.calendar_england import england_calendar
 from service.trail_signatures import COSIGNED, annotate
 
@@ -163,6 +164,33 @@ class Queries:
         if self._live(as_of):
             return read.clock_rows(self.app, as_of or self.today, case)
         return [clock_row(v.case, c) for v in self._views(refs, as_of) for c in v.clocks]
+
+    def attention(self) -> list[dict[str, Any]]:
+        """The rows of ``deadlines`` breached or at risk today, for the Today page: only
+        the clocks that can be are read (projections.read.clock_rows), not every one."""
+        self.projector
+        return [r for r in read.clock_rows(self.app, self.today, attention=True)
+                if r["status"] in ("breached", "at_risk")]
+
+    def awaiting_cosignature(self) -> list[dict[str, Any]]:
+        """Every joint decision with a co-signer still to sign, as
+        service.cosigning.awaiting_rows lists them, for the Today page. The read model
+        names the decisions someone has still to sign (proj_decisions.pending, proved by
+        ``verify --projections``); only those events and their cases' co-signatures are
+        read and judged, not every joint decision of the ledger."""
+        self.projector
+        d, e = T.decisions.c, self.app.events_table.c
+        waiting = d.pending.is_not(None) & (d.pending != "[]")
+        with self.app.engine.connect() as conn:
+            rows = [*conn.execute(select(e.position, e.state).where(
+                e.position.in_(select(d.position).where(waiting)))),
+                *conn.execute(select(e.position, e.state).where(
+                    e.event_type == COSIGNED,
+                    e.case_ref.in_(select(d.case_ref).where(waiting))))]
+        facts = sorted((fact_from_row(p, bytes(s)) for p, s in rows), key=lambda f: f.position)
+        case_of = {f.position: f.case for f in facts}
+        return [{"case": case_of[r["position"]], **r}
+                for r in awaiting_cosignature(facts, self.calendar, self.today)]
 
     def actions(self, case: str | None, as_of: date | None) -> list[dict[str, Any]]:
         refs = self._cases(case)

@@ -3,6 +3,10 @@
 All of a request's events (one ``record``, or every line of an ``import``) are appended
 in one transaction or not at all. A race with another writer on the same stream is
 retried from scratch (reload, re-check, re-sign), so nothing is lost or duplicated.
+
+Streams come from memory or a signed snapshot, brought up to date with one query
+(``ledger.stream_cache``, ``ledger.snapshots``): an append costs the same on a case of 20
+events or of thousands, the rules still see every fact, and a snapshot is only a cache.
 """
 
 from __future__ import annotations
@@ -215,13 +219,15 @@ class Writer:
             now = self.clock()
             procedure = self._check(list(enumerate(intents, start=1)), signers, now,
                                     bootstrap, len(intents) > 1)
+            streams = list(procedure.touched.values())
             try:
-                ids = self.app.save_signed(list(procedure.touched.values()),
-                                           list(signers.values()))
+                ids = self.app.save_signed(streams, list(signers.values()))
             except IntegrityError:
                 self._back_off(attempt)
                 continue
-            return self._receipts(ids)
+            receipts = self._receipts(ids)
+            self.app.stream_cache.saved(streams, list(signers.values()))  # snapshots due
+            return receipts
         raise ConcurrentWriteError(MAX_ATTEMPTS)
 
     def check_batches(self, batches: Iterable[Numbered],
@@ -279,11 +285,13 @@ class Writer:
         rows = []
         with self.app.engine.connect() as conn:
             for i in range(0, len(ids), 2000):
-                rows += conn.execute(
-                    select(t.c.case_ref, t.c.event_type, t.c.position, t.c.chain_hash,
-                           t.c.head_signature, t.c.actor, t.c.key_id, t.c.head_previous)
-                    .where(t.c.id.in_(ids[i:i + 2000])).order_by(t.c.id)
-                ).all()
+                part = ids[i:i + 2000]
+                # Plain SQL, built from integers only: building and compiling a select
+                # per append cost more than running it.
+                rows += conn.exec_driver_sql(
+                    f"SELECT case_ref, event_type, position, chain_hash, head_signature, "
+                    f"actor, key_id, head_previous FROM {t.name} WHERE id IN "
+                    f"({','.join(str(int(x)) for x in part)}) ORDER BY id").all()
         if len(rows) != len(ids):
             raise WriteNotConfirmedError()
         receipts = [Receipt(r[0], r[1], r[2], bytes(r[3]).hex()) for r in rows]

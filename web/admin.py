@@ -41,7 +41,7 @@ from service.queries import Queries
 from service.writer import Receipt
 from web import context
 from web.session_actor import current_actor, requires
-from web.signing import MESSAGE as PASSPHRASE_REFUSED, PassphraseRefused, signer_for
+from web.signing import PassphraseRefused, signer_for
 
 bp = Blueprint("admin", __name__)
 
@@ -51,7 +51,7 @@ PERSON_ROLES = [r for r in ROLES if r not in UNATTENDED]
 ROLE_LABELS = {"business_unit": "Business unit", "ld_chair": "L&D chair"}
 ENTER_PASSPHRASE = "Enter your passphrase to sign this change"
 CHANGE_IT = ("Tell the person this passphrase in person, not by email. They should change "
-             "it the first time they sign in (cspr actor protect --change).")
+             "it the first time they sign in, on the Your account page.")
 
 
 def _admin_passphrase() -> PasswordField:
@@ -128,8 +128,8 @@ def _signed(form: Any, summary: list[dict[str, str]],
         raise Refused()
     try:
         signer_for(context.home(), who.name, typed)  # refuses a wrong one, and a clear key
-    except PassphraseRefused:
-        _error(form, summary, form.passphrase, PASSPHRASE_REFUSED)
+    except PassphraseRefused as e:  # wrong, or locked out for a while
+        _error(form, summary, form.passphrase, str(e))
         raise Refused() from None
     only_this = passphrases.Passphrases(environ={passphrases.variable(who.name): typed},
                                         ask=None)

@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
 
 # The areas of issue 12, one blueprint each; a module not written yet is simply absent.
 BLUEPRINTS = ("web.auth", "web.today", "web.cases", "web.record", "web.cosign",
-              "web.scrutineer", "web.admin")
+              "web.scrutineer", "web.admin", "web.account", "web.personal")
 
 # The header's menu: each area's first page, shown once its blueprint is there. The
 # other areas name their endpoint here (one line each) when they add a page to the menu.
@@ -48,7 +48,7 @@ BLUEPRINTS = ("web.auth", "web.today", "web.cases", "web.record", "web.cosign",
 NAV = (("today.today", "Today", ()), ("cases.case_list", "Cases", ()),
        ("record.choose", "Record", ()), ("cosign.waiting", "Co-sign", ()),
        ("scrutineer.index", "Scrutineer", ("scrutineer", "admin")),
-       ("admin.index", "Admin", ("admin",)))
+       ("admin.index", "Admin", ("admin",)), ("account.account", "Your account", ()))
 
 ERROR_TEXT = {
     400: ("There is a problem with the request", "Go back and try again."),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, Length
 from domain.limits import ACTOR_PATTERN
 from domain.streams import Actor
 from ledger.signing import UNATTENDED
-from web import auth_log, context, session_actor, totp
+from web import auth_log, context, lockout, session_actor, totp
 from web.lockout import Lockout
 from web.signing import PassphraseRefused, signer_for
 
@@ -63,12 +63,8 @@ class EnrolForm(CodeForm):
 
 
 def _lockout() -> Lockout:
-    app = current_app
-    if "cspr_lockout" not in app.extensions:
-        app.extensions["cspr_lockout"] = Lockout(app.config["LOCKOUT_FREE_TRIES"],
-                                                 app.config["LOCKOUT_BASE_SECONDS"],
-                                                 app.config["LOCKOUT_MAX_SECONDS"])
-    return app.extensions["cspr_lockout"]
+    # Shared by every worker process and kept over a restart (web.lockout).
+    return lockout.shared()
 
 
 def _keys(actor: str | None) -> list[str]:
@@ -77,8 +73,7 @@ def _keys(actor: str | None) -> list[str]:
 
 
 def _log(event: str, actor: str | None = None, reason: str | None = None) -> None:
-    auth_log.write(context.home(), context.now(), event, actor=actor,
-                   client=session_actor.client_tag(), reason=reason)
+    auth_log.record(event, actor, reason)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -141,7 +136,7 @@ def sign_in() -> Any:
         reason = "not-a-person"
     else:
         try:
-            signer_for(context.home(), name, passphrase)
+            signer_for(context.home(), name, passphrase, counted=False)
         except PassphraseRefused:
             reason = "passphrase"
     if reason is not None:
@@ -158,7 +153,7 @@ def sign_in() -> Any:
 
 def _signed_in(name: str) -> Any:
     nxt = session.get("next")
-    _lockout().succeeded(_keys(name))
+    _lockout().succeeded(_keys(name), context.now())
     session_actor.start(name, context.now())
     _log("sign-in", name)
     return redirect(_safe_next(nxt) or url_for("today.today"))
@@ -213,7 +208,7 @@ def enrol() -> Any:
         _log("locked-out", name, "locked")
         return _refuse(form, form.code, LOCKED, "auth/enrol.html", locked=True)
     try:
-        signer = signer_for(context.home(), name, passphrase)
+        signer = signer_for(context.home(), name, passphrase, counted=False)
     except PassphraseRefused:
         _lockout().failed(_keys(name), now)
         _log("sign-in-failed", name, "passphrase")

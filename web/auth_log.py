@@ -25,7 +25,10 @@ LOG_FILE = "sign-in.jsonl"
 
 # The only words a line may carry besides the time, the actor and the client's hash.
 EVENTS = frozenset({"sign-in", "sign-in-failed", "locked-out", "sign-out", "idle-timeout",
-                    "revoked-signed-out", "totp-enrolled"})
+                    "revoked-signed-out", "totp-enrolled",
+                    # a signed-in person's passphrase refused at a signature (web.signing),
+                    # and a passphrase changed on "Your account"
+                    "signature-refused", "passphrase-changed"})
 REASONS = frozenset({"passphrase", "code", "unknown-actor", "revoked", "not-a-person",
                      "locked", "expired"})
 
@@ -57,3 +60,11 @@ def write(home: Home, at: datetime, event: str, actor: str | None = None,
             os.write(fd, (json.dumps(line, sort_keys=True) + "\n").encode())
         finally:
             os.close(fd)
+
+
+def record(event: str, actor: str | None = None, reason: str | None = None) -> None:
+    """``write`` for the request being served: its home, its time, its client's tag."""
+    from web import context, session_actor
+
+    write(context.home(), context.now(), event, actor=actor,
+          client=session_actor.client_tag(), reason=reason)

@@ -17,7 +17,7 @@ from flask import Blueprint, abort, render_template, request
 
 from cli.display import note, outcome, publication_delay_lines
 from domain.errors import CsprError, InvalidFieldError, UnknownCaseError
-from jobs.clock_names import clock_label
+from jobs.clock_names import CLOCK_LABELS, clock_label
 from projections.case_view import STAGES
 from projections.projector import UnreadableCasesError
 from service.calendar_england import england_calendar
@@ -32,6 +32,8 @@ bp = Blueprint("cases", __name__)
 # information (§8.4) and sees no partnership-wide case pages.
 CASE_ROLES = ("business_unit", "partner", "scrutineer", "ld_chair", "reviewer", "admin")
 STAGE_NAMES = tuple(stage for _, stage in STAGES)
+# The statuses Today counts; the filter's choices, with their words.
+CLOCK_STATUSES = {"breached": "Breached", "at_risk": "At risk"}
 
 
 def _queries() -> Queries:
@@ -50,23 +52,49 @@ def _problem(e: InvalidFieldError, href: str, label: str) -> dict[str, str]:
     return {"text": f"{label}: {e.problem}; expected {e.expected}", "href": href}
 
 
+def _clock_filter(q: Queries) -> tuple[str | None, str | None, set[str] | None]:
+    """``clock=<clock id>`` and ``status=breached|at_risk``, the filters Today links to:
+    the clock and status asked for, and the cases with such a clock today (None: no such
+    filter). Each is a choice: an unknown value filters nothing and is never shown."""
+    clock = request.args.get("clock") or None
+    status = request.args.get("status") or None
+    if status not in CLOCK_STATUSES:
+        status = None
+    if clock is None and status is None:
+        return None, None, None
+    # Breached or at risk: only the clocks that can be are read (Queries.attention).
+    rows = q.attention() if status else q.deadlines(None, None)
+    if clock is not None and clock not in CLOCK_LABELS and \
+            clock not in {r["clock"] for r in rows}:
+        clock = None  # a clock of a later rule set is a choice once the ledger has one
+    if clock is None and status is None:
+        return None, None, None
+    return clock, status, {r["case"] for r in rows if (clock is None or r["clock"] == clock)
+                           and (status is None or r["status"] == status)}
+
+
 @bp.get("/cases")
 @requires(*CASE_ROLES)
 def case_list() -> Any:
-    """`cspr case list`, filtered by stage and by whether a clock is breached."""
+    """`cspr case list`, filtered by stage, by whether a clock is breached, and by a clock
+    and its status today (a case is kept if one of its clocks matches both)."""
     q = _queries()
     rows = q.case_list()
     stage = request.args.get("stage") or None
     breached = request.args.get("breached") == "yes"
     if stage is not None and stage not in STAGE_NAMES:
         stage = None  # an unknown stage filters nothing: the filter is a choice, not text
+    clock, status, with_clock = _clock_filter(q)
     shown = [r for r in rows if (stage is None or r["stage"] == stage)
-             and (not breached or r["breached"] > 0)]
+             and (not breached or r["breached"] > 0)
+             and (with_clock is None or r["case"] in with_clock)]
     if context.wants_json():
         return shown
+    clocks = {**CLOCK_LABELS, **({clock: clock_label(clock)} if clock else {})}
     return render_template("cases/list.html", title="Cases", rows=shown, total=len(rows),
                            stages=STAGE_NAMES, stage=stage, breached=breached,
-                           unreadable=sorted(q.unreadable))
+                           clocks=clocks, clock=clock, statuses=CLOCK_STATUSES,
+                           status=status, unreadable=sorted(q.unreadable))
 
 
 def _occurred_by() -> tuple[date | None, dict[str, str]]:

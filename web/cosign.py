@@ -27,7 +27,7 @@ from service.calendar_england import england_calendar
 from service.cosigning import Decision, awaiting_rows, cosign_with, decision_at
 from web import context
 from web.session_actor import current_actor, requires
-from web.signing import MESSAGE as PASSPHRASE_REFUSED, PassphraseRefused, signer_for
+from web.signing import PassphraseRefused, signer_for
 
 bp = Blueprint("cosign", __name__)
 
@@ -108,8 +108,8 @@ def decision(position: int) -> Any:
                 context.ledger(), who.name, position,
                 lambda: signer_for(context.home(), who.name, passphrase),
                 context.state().clock)
-        except PassphraseRefused:
-            message = ENTER_PASSPHRASE if not passphrase else PASSPHRASE_REFUSED
+        except PassphraseRefused as e:
+            message = ENTER_PASSPHRASE if not passphrase else str(e)
             form.passphrase.errors = [message]
             summary, status = [{"text": message, "href": f"#{form.passphrase.id}"}], 400
         except CsprError as e:  # not named, already signed: the CLI's words and §

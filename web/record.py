@@ -29,7 +29,7 @@ from web import context
 from web.catalogue_forms import EventForm, form_for
 from web.form_data import Refusals, checked_data, occurred_at
 from web.session_actor import SignedIn, current_actor, requires
-from web.signing import MESSAGE as PASSPHRASE_REFUSED, PassphraseRefused, signer_for
+from web.signing import PassphraseRefused, signer_for
 
 bp = Blueprint("record", __name__)
 
@@ -110,8 +110,8 @@ def submit(type_name: str) -> Any:
     # key derivation is the slow part of a submission.
     try:
         signer = signer_for(context.home(), who.name, passphrase)
-    except PassphraseRefused:
-        _passphrase_refused(form, refusals, PASSPHRASE_REFUSED)
+    except PassphraseRefused as e:  # wrong, or locked out for a while: its own words
+        _passphrase_refused(form, refusals, str(e))
         return _page(form, refusals, 400)
     try:
         receipt = Writer(app, context.state().clock).append([intent], {who.name: signer})[0]

@@ -3,9 +3,9 @@ the verification status with the last witnessed checkpoint, the compliance repor
 period, and an evidence pack of a period as a download.
 
 For the Independent Scrutineer, and the admin who keeps the ledger. Each answer is the
-CLI's (web.scrutineer_data): `cspr verify`, `cspr report compliance`, `cspr evidence
-export`. Verifying reads every event, so it runs when asked (its own page), not on every
-visit; the index shows what the last nightly verify found. The period is two dates in the
+CLI's (web.scrutineer_data, service.compliance_report): `cspr verify`, `cspr report
+compliance`, `cspr evidence export`. Verifying reads every event, so it runs when asked
+(its own page), not on every visit; the index shows what the last nightly verify found. The period is two dates in the
 query string (or the form): never personal data.
 """
 
@@ -22,13 +22,8 @@ from domain.errors import CsprError, InvalidFieldError
 from service.calendar_england import england_calendar
 from service.queries import Queries, parse_day
 from web import context
-from web.scrutineer_data import (
-    MEDIA,
-    checkpoints,
-    compliance_report,
-    evidence_pack,
-    verification,
-)
+from service.compliance_report import MEDIA, compliance_text
+from web.scrutineer_data import checkpoints, evidence_pack, verification
 from web.session_actor import requires
 from web.today import last_nightly
 
@@ -111,7 +106,7 @@ def compliance() -> Any:
                        "href": "#period-from"})
     if errors:
         return _index(400, errors)
-    text = compliance_report(q, start, end, fmt)
+    text = compliance_text(q, start, end, fmt)
     name = f"compliance-{start.isoformat()}-to-{end.isoformat()}.{fmt}"
     return Response(text, mimetype=MEDIA[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}"'})

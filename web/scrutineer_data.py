@@ -3,7 +3,6 @@
   read-only, no key);
 - ``checkpoints``: the last checkpoint the ledger signed and the last one a witness
   cosigned (the signed ``checkpoint-signed`` and ``checkpoint-cosigned`` events);
-- ``compliance_report``: `cspr report compliance --from --to` (same inputs, same renderers);
 - ``evidence_pack``: `cspr evidence export --from --to` to a scratch folder, its zip's
   bytes returned and the folder removed (personal data is never in a pack).
 """
@@ -16,21 +15,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from jobs.compliance import compliance
-from jobs.render import to_csv, to_html, to_json
 from ledger.app import LedgerApplication
 from ledger.witnessing import Cosignature, cosignatures, signed_checkpoints
-from projections.signed import personal_data_log
-from service.cosigning import late_cosignature_rows
 from service.evidence import verify
 from service.home import Home
 from service.packs import Scope, export_pack
-from service.queries import Queries
-
-RENDERERS: dict[str, Callable[[Any], str]] = {"html": to_html, "csv": to_csv,
-                                              "json": to_json}
-MEDIA = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
-
 
 def verification(home: Home) -> dict[str, Any]:
     """`cspr verify --json`: the chain recomputed, every signature, head and role checked."""
@@ -55,15 +44,6 @@ def checkpoints(app: LedgerApplication) -> dict[str, Any]:
             "cosigned_at": datetime.fromtimestamp(witnessed.timestamp, timezone.utc)
             .isoformat().replace("+00:00", "Z")},
     }
-
-
-def compliance_report(q: Queries, start: date, end: date, fmt: str) -> str:
-    """`cspr report compliance --from START --to END --format FMT`, as its text."""
-    as_of = min(end, q.today)
-    rep = compliance(q.deadlines(None, as_of), q.actions(None, as_of), start, end, as_of,
-                     q.app.partnership(), personal_data_log(q.app),
-                     late_cosignature_rows(q.app, q.calendar, as_of))
-    return RENDERERS[fmt](rep)
 
 
 def evidence_pack(app: LedgerApplication, home: Home, start: date, end: date,

@@ -5,6 +5,11 @@ The passphrase is the only source consulted: not the server's environment
 (CSPR_KEY_PASSPHRASE), not a terminal. Whatever goes wrong (wrong passphrase, none typed,
 no key file, a key kept in clear) is one refusal, PassphraseRefused, which a form shows
 against its passphrase field; nothing is appended.
+
+A wrong passphrase typed by a signed-in person to sign counts towards the lock-out of their
+name, as one at the sign-in page does (web.lockout, shared with it): a session left open
+on a desk is not a way to guess the key's passphrase at leisure. While the name is locked
+the key is not tried at all (PassphraseLocked).
 """
 
 from __future__ import annotations
@@ -13,19 +18,48 @@ from domain.errors import InvalidInputError
 from ledger.signing import UNATTENDED, Signer
 from service import passphrases
 from service.home import Home
+from web import auth_log, context, lockout
 
 MESSAGE = "The passphrase does not open your key"
+LOCKED_MESSAGE = ("Too many wrong passphrases: your key cannot be used for a few minutes. "
+                  "Wait, then try again")
 
 
 class PassphraseRefused(Exception):
     """The typed passphrase did not open the actor's key (never says why in detail, never
     repeats what was typed)."""
 
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)
+
+
+class PassphraseLocked(PassphraseRefused):
+    """Too many wrong passphrases for this person lately: not tried."""
+
     def __init__(self) -> None:
-        super().__init__(MESSAGE)
+        super().__init__(LOCKED_MESSAGE)
 
 
-def signer_for(home: Home, actor: str, passphrase: str) -> Signer:
+def signer_for(home: Home, actor: str, passphrase: str, counted: bool = True) -> Signer:
+    """``actor``'s key opened by ``passphrase``. ``counted``: a refusal counts towards the
+    lock-out (the sign-in page counts its own, per client as well, and says False)."""
+    if not counted:
+        return _open(home, actor, passphrase)
+    guard, now, keys = lockout.shared(), context.now(), [f"actor:{actor}"]
+    if guard.locked_until(keys, now):
+        auth_log.record("signature-refused", actor, "locked")
+        raise PassphraseLocked()
+    try:
+        signer = _open(home, actor, passphrase)
+    except PassphraseRefused:
+        guard.failed(keys, now)
+        auth_log.record("signature-refused", actor, "passphrase")
+        raise
+    guard.succeeded(keys, now)
+    return signer
+
+
+def _open(home: Home, actor: str, passphrase: str) -> Signer:
     if actor in UNATTENDED:
         raise PassphraseRefused()  # cron's key: no person signs in as the system
     source = passphrases.Passphrases(

@@ -266,6 +266,10 @@ def check_csv(r: ComplianceReport) -> None:
     counted = [row for row in rows if row["section"] in ("clock", "total")]
     for row, t in zip(counted, [*r.clocks, r.totals]):
         assert row["clock"] == t.clock
+        # The name a person reads, beside the id (hand-written for the clocks checked here).
+        assert row["clock_name"] == {"threshold_decision": "Threshold decision",
+                                     "publication": "Report published",
+                                     "total": "All clocks"}.get(t.clock, row["clock_name"])
         assert tuple(int(row[k]) for k in ("due", "met_on_time", "met_late", "breached",
                                              "pending", "at_risk", "not_required")) == figures(t)
         assert (float(row["timeliness"]) if row["timeliness"] else None) == t.timeliness
@@ -442,3 +446,22 @@ def test_sample_page_written(tmp_path):
     path = tmp_path / "compliance-sample.html"
     path.write_text(to_html(report()), encoding="utf-8")
     assert path.stat().st_size > 5000
+
+
+def test_a_breach_on_an_assumed_start_says_so_in_every_rendering():
+    assumed = {**clock("C7", "rapid_review_meeting", "2025-05-06", "breached"),
+               "start_assumed": "acknowledgement not recorded"}
+    plain = clock("C8", "rapid_review_meeting", "2025-05-07", "breached")
+    r = compliance([assumed, plain], [], FROM, TO, AS_OF, "Test Partnership")
+    data = json.loads(to_json(r))
+    assert [(b["case"], b["start_assumed"]) for b in data["breaches"]] == [
+        ("C7", "acknowledgement not recorded"), ("C8", None)]
+    rows = [row for row in parse_csv(to_csv(r)) if row["section"] == "breach"]
+    assert [(row["case"], row["start_assumed"]) for row in rows] == [
+        ("C7", "acknowledgement not recorded"), ("C8", "")]
+    html = to_html(r)
+    assert html.count("start assumed: acknowledgement not recorded") == 1
+    # A report stored before the field existed reads back, with nothing assumed.
+    for b in data["breaches"]:
+        del b["start_assumed"]
+    assert ComplianceReport.from_json(data).breaches[0].start_assumed is None

@@ -32,3 +32,14 @@ def test_report_figures_equal_a_direct_count_of_the_clock_table(home):
         assert c["pending"] == counts["pending"] + counts["at_risk"], clock
         assert c["not_required"] == counts["not_required"], clock
     assert sum(c["due"] for c in got.values()) > 20  # the history exercised the report
+
+
+def test_a_period_ending_before_it_starts_is_refused_naming_the_field(home):
+    lg = make_ledger(home)
+    write_generated(lg, 6, cases=2, extra=0)
+    before = lg.app.recorder.max_notification_id()
+    out = lg.cli("report", "compliance", "--from", "2026-09-30", "--to", "2025-10-01")
+    assert out.exit_code == 2
+    assert "'to'" in out.output and "Traceback" not in out.output
+    assert "2025-10-01" not in out.output  # what was typed is not echoed
+    assert lg.app.recorder.max_notification_id() == before

@@ -101,12 +101,12 @@ def test_each_checkpoint_goes_to_the_witness_from_the_last_cosigned_size(
 def test_a_checkpoint_letter_is_written_once(ledger, smtp, monkeypatch):
     sink, url = smtp
     monkeypatch.setenv("CSPR_WITNESS_ADDRESS", WITNESS_ADDRESS)
-    from jobs.nightly import _outbox
+    from jobs.nightly_letters import outbox_of
     from jobs.witness_letter import witness_message
     from service.evidence import create_checkpoint
 
     cp = create_checkpoint(ledger.app, ledger.home)
-    outbox = _outbox(ledger.home)
+    outbox = outbox_of(ledger.home)
     now = datetime.fromisoformat("2026-01-13T02:30:00+00:00")
     assert outbox.create(witness_message(ledger.app, cp), now)
     assert not outbox.create(witness_message(ledger.app, cp), now)

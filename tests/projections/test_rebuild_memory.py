@@ -20,13 +20,14 @@ from tests.scenario import data
 SEED, CASES = 1, 40
 
 
-def grow(lg, per_case: int) -> int:
-    """``per_case`` more agency returns on every generated case still open."""
+def grow(lg, per_case: int, seed: int = SEED, cases: int = CASES, extra: int = 10) -> int:
+    """``per_case`` more agency returns on every case of ``write_generated(lg, seed,
+    cases, extra)`` still open."""
     writer = Writer(lg.app)
     signer = {"ag1": load_actor_signer(lg.home, "ag1")}
     now = datetime.now(timezone.utc)
     grown = 0
-    for ref, steps in generate(SEED, CASES, 10):
+    for ref, steps in generate(seed, cases, extra):
         if any(t == "case-closed" for _, t, _, _ in steps):
             continue  # nothing may follow a closure
         on = steps[-1][3]

@@ -149,15 +149,16 @@ def test_an_unknown_name_or_the_system_cannot_sign_in_and_is_never_logged(client
 
 def test_signer_for_uses_only_the_typed_passphrase(web_ledger):
     # The environment holds the right passphrase (CSPR_KEY_PASSPHRASE): it is not used.
+    # (Outside a request, so without the lock-out's count: tests/web/test_lockout.py.)
     with pytest.raises(PassphraseRefused):
-        signer_for(web_ledger.home, "p1", WRONG)
+        signer_for(web_ledger.home, "p1", WRONG, counted=False)
     with pytest.raises(PassphraseRefused):
-        signer_for(web_ledger.home, "p1", "")
+        signer_for(web_ledger.home, "p1", "", counted=False)
     with pytest.raises(PassphraseRefused):
-        signer_for(web_ledger.home, "system", TEST_PASSPHRASE)
+        signer_for(web_ledger.home, "system", TEST_PASSPHRASE, counted=False)
     with pytest.raises(PassphraseRefused):
-        signer_for(web_ledger.home, "nobody", TEST_PASSPHRASE)
-    signer = signer_for(web_ledger.home, "p1", TEST_PASSPHRASE)
+        signer_for(web_ledger.home, "nobody", TEST_PASSPHRASE, counted=False)
+    signer = signer_for(web_ledger.home, "p1", TEST_PASSPHRASE, counted=False)
     assert signer.actor == "p1"
     assert signer.key_id == {a["actor"]: a["key_id"]
                              for a in actors.list_actors(web_ledger.app)}["p1"]

@@ -230,3 +230,53 @@ def test_an_agency_is_refused_and_nobody_signed_out_reaches_them(
 def test_an_unknown_case_is_not_found(bu: FlaskClient, case: int) -> None:
     page(bu, "/cases/CS-NOT-THERE", 404)
     page(bu, "/case-diff/CS-NOT-THERE?from=2025-12-19&to=2025-12-23", 404)
+
+
+# --- the filters Today links to (clock and status today) ----------------------------------
+
+
+@pytest.fixture
+def four(web_ledger: Ledger) -> None:
+    """tests/web/test_today.py's four cases, read on Wed 4 Mar 2026: A1, A2 and A3 with
+    "Reported to partners" breached, D with "Rapid Review meeting" at risk (counted there)."""
+    from tests.web.test_today import four_cases
+
+    four_cases(web_ledger)
+
+
+def listed(client: FlaskClient, query: str) -> list[str]:
+    return [r["case"] for r in json.loads(page(client, f"/cases?{query}&format=json"))]
+
+
+def test_the_list_filters_by_a_clock_and_its_status_today(
+        client: FlaskClient, sign_in: Any, four: None) -> None:
+    a = ["T-A1", "T-A2", "T-A3"]
+    with at("2026-03-04", 10):
+        sign_in(client, "bu1")
+        assert listed(client, "clock=report_to_partners&status=breached") == a
+        assert listed(client, "clock=rapid_review_meeting&status=at_risk") == ["T-D"]
+        assert listed(client, "clock=report_to_partners&status=at_risk") == []
+        assert listed(client, "status=breached") == a
+        assert listed(client, "status=at_risk") == ["T-D"]
+        # A clock alone: the cases that have it, whatever its status (D's was met).
+        assert listed(client, "clock=report_to_partners") == a + ["T-D"]
+        assert listed(client, "clock=rapid_review_meeting") == ["T-D"]
+        assert listed(client, "clock=rapid_review_meeting&stage=referred") == []
+        html = page(client, "/cases?clock=report_to_partners&status=breached")
+        assert "3 of 4 cases with a Reported to partners clock breached today" in html
+        assert '<option value="report_to_partners" selected>' in html
+        assert '<option value="breached" selected>' in html
+
+
+def test_an_unknown_clock_or_status_filters_nothing_and_is_not_shown(
+        client: FlaskClient, sign_in: Any, four: None) -> None:
+    every = ["T-A1", "T-A2", "T-A3", "T-D"]
+    with at("2026-03-04", 10):
+        sign_in(client, "bu1")
+        assert listed(client, "clock=made-up-clock&status=sideways") == every
+        assert listed(client, "clock=made-up-clock&status=at_risk") == ["T-D"]
+        assert listed(client, "clock=rapid_review_meeting&status=sideways") == ["T-D"]
+        html = page(client, "/cases?clock=made-up-clock&status=sideways")
+        assert "made-up-clock" not in html and "sideways" not in html
+        assert "4 of 4 cases</caption>" in html and " selected>" not in html.replace(
+            '<option value="" selected>', "")

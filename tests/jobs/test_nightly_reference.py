@@ -1,0 +1,70 @@
+"""The nightly compares the read models with a rebuild it keeps from night to night
+(issue 13, projections.reference): the file is the owner's alone, an edit of a live row
+is found the next night, and an edit of the kept file that hides one is undone by the
+weekly full check, which raises the alarm.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from projections.reference import reference_path
+from service.calendar_england import england_calendar
+from service.read_models import check_read_models
+from tests.helpers import make_ledger
+from tests.jobs.test_alarm import nightly
+from tests.jobs.test_nightly import at, refer
+from tests.jobs.test_projection_alarm import last_event, sql
+
+EDIT = "UPDATE proj_clocks SET due_on = '2026-12-31' WHERE case_ref = 'AL-1' AND " \
+       "clock = 'threshold_decision'"
+
+
+def two_clean_nights(home):
+    with at("2026-01-12", 10):
+        lg = make_ledger(home)
+        refer(lg, "AL-1")
+        refer(lg, "AL-2")
+    for day in ("2026-01-12", "2026-01-13"):
+        code, night = nightly(lg, day)
+        assert code == 0 and night["verify_ok"], night
+    return lg
+
+
+def between_full_runs(lg):
+    with at("2026-01-14"):
+        return check_read_models(lg.app, calendar=england_calendar(),
+                                 reference=reference_path(lg.home.root), full=False)
+
+
+def edit_kept(home) -> None:
+    db = sqlite3.connect(reference_path(home.root))
+    try:
+        with db:
+            assert db.execute(EDIT).rowcount == 1
+    finally:
+        db.close()
+
+
+def test_the_kept_rebuild_is_private_and_a_live_edit_is_found_next_night(home):
+    lg = two_clean_nights(home)
+    assert reference_path(home.root).stat().st_mode & 0o777 == 0o600
+    sql(home, EDIT)
+    code, night = nightly(lg, "2026-01-14")  # not a weekly full run: the kept file
+    assert code == 1 and not night["verify_ok"]
+    assert [(a["position"], a["kind"]) for a in night["alarms"]] == \
+        [(last_event(home, "AL-1"), "projection")]
+
+
+def test_an_edit_hidden_in_the_kept_rebuild_too_is_found_by_the_weekly_run(home):
+    lg = two_clean_nights(home)
+    # The runs recorded breaches after their checks: a night's check first brings the
+    # kept rebuild up to them, so that AL-1 has nothing new to fold again.
+    assert between_full_runs(lg).ok
+    sql(home, EDIT)
+    edit_kept(home)
+    assert between_full_runs(lg).ok  # the limit projections.reference states
+    code, night = nightly(lg, "2026-01-19")  # seven days after the first, full run
+    assert code == 1 and not night["verify_ok"]
+    assert [(a["position"], a["kind"]) for a in night["alarms"]] == \
+        [(last_event(home, "AL-1"), "projection")]
