@@ -20,7 +20,9 @@ own process, in this order:
 3. ``cspr projections rebuild``: drop the read models and rebuild them.
 
 Two figures per command: ``maxrss``, the kernel's peak resident set of the command's
-process (``os.wait4``; if the command starts worker processes, the largest of them), and
+process (``os.wait4`` in a small spawner, bench._common.own_peak, so that this bench's own
+size is not carried into the command's figure; if the command starts worker processes,
+the largest of them), and
 ``tree peak``, the largest sum of the resident sets of the command and all its
 descendants, sampled every 20 ms from /proc (what the machine must actually hold while
 workers run). The verdict compares the largest ledger with the smallest: ratio of each
@@ -54,8 +56,8 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, str(_ROOT))
 
 from bench._common import (  # noqa: E402
-    OUT, Progress, copy_home, finish, machine, table, verdict, wait_measured,
-    warn_if_loaded)
+    OUT, Progress, copy_home, finish, machine, own_peak, read_own_peak, table, verdict,
+    wait_measured, warn_if_loaded)
 from bench.build_ledger import (  # noqa: E402
     FIRST_NIGHT, case_plan, case_ref, ensure_ledger, open_cases)
 
@@ -93,9 +95,13 @@ def tree_rss(pid: int) -> int:
 def measure(args: list[str], timeout: float | None = None) -> dict[str, Any]:
     """Run one command; its exit code, wall time and peak memory (two ways)."""
     peak = [0]
+    # Through the spawner (bench._common.own_peak): started straight from this bench, the
+    # command's maxrss would carry this process's own resident set across exec.
+    report = OUT / "work" / f"peak-{os.getpid()}-{time.monotonic_ns()}"
+    report.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=_env(), cwd=CODE)
+    proc = subprocess.Popen(own_peak(args, report), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=_env(), cwd=CODE)
     done = threading.Event()
 
     def sample() -> None:
@@ -118,12 +124,14 @@ def measure(args: list[str], timeout: float | None = None) -> dict[str, Any]:
     sampler.join()
     reader.join(5)
     message = stderr.decode("utf-8", "replace").strip().splitlines()
+    own = read_own_peak(report)
+    report.unlink(missing_ok=True)
     return {"exit": None if timed_out else proc.returncode, "timed_out": timed_out,
             "seconds": round(wall, 2),
             # The command's own CPU time (its workers' not included): on a shared, loaded
             # machine the wall time mostly measures the others.
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "maxrss_mb": round(usage.ru_maxrss * 1024 / MB, 1),
+            "maxrss_mb": own[0] if own else round(usage.ru_maxrss * 1024 / MB, 1),
             "tree_peak_mb": round(peak[0] / MB, 1),
             "stderr_tail": message[-1][:200] if message else ""}
 

@@ -27,7 +27,8 @@ def warm_up(ledger: Any) -> None:
     t0 = time.monotonic()
     report = Projector(ledger, england_calendar()).update()
     click.echo(f"read models up to date at position {report.position} "
-               f"({report.events_read} events read, {report.cases_updated} cases updated, "
+               f"({_count(report.events_read, 'event')} read, "
+               f"{_count(report.cases_updated, 'case')} updated, "
                f"{time.monotonic() - t0:.1f} s)", err=True)
     if report.failed_cases:
         click.echo(f"{len(report.failed_cases)} case(s) could not be read and are left out "
@@ -75,3 +76,7 @@ def serve(env: Env, host: str, port: int, insecure_cookies: bool, idle_timeout: 
     click.echo(f"serving {app.extensions[EXTENSION].partnership() or 'the ledger'} on "
                f"http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="cspr", **proxy)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

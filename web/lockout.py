@@ -104,8 +104,12 @@ def _load(path: Path) -> State:
         data = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         return {}
-    return {k: v for k, v in data.items() if isinstance(v, dict)} \
-        if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    # Only entries of the shape written here: a count that is not a count is no count.
+    return {k: v for k, v in data.items()
+            if isinstance(v, dict) and type(v.get("failures")) is int
+            and isinstance(v.get("last"), str)}
 
 
 def _save(path: Path, state: State) -> None:

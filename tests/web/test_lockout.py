@@ -9,6 +9,8 @@ import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TEST_PASSPHRASE
 from tests.web.conftest import WEB_CONFIG
 from tests.web.test_auth import WRONG, attempt, log_lines
@@ -63,14 +65,21 @@ def test_counts_are_forgotten_a_day_after_the_last_failure(tmp_path):
     assert json.loads((tmp_path / "lockout.json").read_text())["rev"]["failures"] == 1
 
 
-def test_a_damaged_state_file_is_replaced_not_fatal(tmp_path):
+@pytest.mark.parametrize("damage,failures,locked_for", [
+    ("{not json", 1, 30), ("[1, 2]", 1, 30),
+    ('{"bu1": {"failures": "many", "last": "2026-11-30T09:00:00+00:00"}}', 1, 30),
+    # A well-formed count with an unreadable end survives: 2 + this one, locked 30 x 2**2.
+    ('{"bu1": {"failures": 2, "last": "2026-11-30T09:00:00+00:00", "until": "soon"}}', 3,
+     120),
+])
+def test_a_damaged_state_file_is_replaced_not_fatal(tmp_path, damage, failures, locked_for):
     path = tmp_path / "lockout.json"
-    path.write_text("{not json")
+    path.write_text(damage)
     lock = Lockout(path=path, free=0)
     assert lock.locked_until(["bu1"], T0) is None
     lock.failed(["bu1"], T0)
-    assert lock.locked_until(["bu1"], T0) == T0 + timedelta(seconds=30)
-    assert json.loads(path.read_text())["bu1"]["failures"] == 1
+    assert lock.locked_until(["bu1"], T0) == T0 + timedelta(seconds=locked_for)
+    assert json.loads(path.read_text())["bu1"]["failures"] == failures
 
 
 def test_wrong_passphrases_typed_to_sign_lock_the_name_everywhere(
