@@ -130,6 +130,7 @@ def ensure_copy(key: str, home_root: Path, admin_url: str,
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)'))
             if _exists(conn, name) and _complete(conn, name):
                 progress(f"reusing PostgreSQL copy {name}")
+                _vacuumed(admin_url, name)
                 return name
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -137,10 +138,25 @@ def ensure_copy(key: str, home_root: Path, admin_url: str,
         progress(f"copying {key} into PostgreSQL database {name} ...")
         counts = copy_rows(f"sqlite:///{home_root / 'ledger.sqlite'}",
                            url_for(admin_url, name), home_root / "keys", progress)
+        _vacuumed(admin_url, name)
         with engine.connect() as conn:
             conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{_DONE}'"))
         progress(f"copied {counts} in {time.perf_counter() - t0:.1f} s")
         return name
+    finally:
+        engine.dispose()
+
+
+def _vacuumed(admin_url: str, name: str) -> None:
+    """VACUUM ANALYZE the copy (quick once done): a ledger written over months has been
+    vacuumed and analysed by autovacuum, while rows copied in bulk a minute ago leave the
+    planner without statistics and every count reading the table's pages (a count of 1M
+    events 267 ms before, 36 ms after), which would be measured as the product's cost.
+    The working copies made from it as a template inherit both."""
+    engine = create_engine(url_for(admin_url, name), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     finally:
         engine.dispose()
 

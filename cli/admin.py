@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.context import Env, emit_json, pass_env
+from cli.display import read_only_note
 from domain.catalogue import RULE_SETS
 
 
@@ -26,6 +27,7 @@ def _run(env: Env, rebuild: bool, as_json: bool) -> None:
     else:
         click.echo(f"{'rebuilt from' if rebuild else 'read'} {out['events_read']} events: "
                    f"{out['cases']} cases updated, position {out['position']}")
+    read_only_note(report.read_only_note())  # a replica: nothing updated, said why
     if report.failed_cases:
         raise UnreadableCasesError(report.failed_cases)
 

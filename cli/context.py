@@ -18,6 +18,7 @@ from cli.output import emit_json  # noqa: F401  (re-exported: every command prin
 
 if TYPE_CHECKING:  # the database stack is loaded by the first command that opens it
     from ledger.app import LedgerApplication
+    from ledger.reader import LedgerReader
     from service.home import Home
 
 
@@ -48,6 +49,15 @@ class Env:
 
     def app(self) -> LedgerApplication:
         return self.home.open()
+
+    def reader(self) -> LedgerReader | LedgerApplication:
+        """The ledger for a command that reads the read models and the events' indexed
+        columns only: opened without the event store (ledger.reader, issue 13). Closed
+        when the command ends: a SQLite connection left open keeps the last writes in
+        the -wal file, which a copy of the database file alone would miss."""
+        reader = self.home.open_reader()
+        click.get_current_context().call_on_close(reader.close)
+        return reader
 
     def require_actor(self) -> str:
         if not self.actor:

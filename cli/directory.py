@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from cli.context import Env, emit_json, pass_env, table
+from cli.display import read_only_note
 
 
 @click.group()
@@ -104,6 +105,7 @@ def list_(env: Env, as_of: str | None, as_json: bool) -> None:
     day = parse_day(as_of) or q.today
     open_agencies = [a["agency"] for a in q.actions(None, None) if a["status"] != "completed"]
     listing = Directory.load(q.app).listing(day, open_agencies)
+    read_only_note(q.read_only_note)  # the open actions came from the read models
     if as_json:
         emit_json(listing)
         return

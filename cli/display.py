@@ -3,6 +3,8 @@ London local times, clock notes. JSON output keeps the stored values and ids."""
 
 from __future__ import annotations
 
+import click
+
 # How a yes/no decision reads, in the words of the paragraph that asks it; `threshold-
 # decided` already reads "met"/"not met" (projections/case_view.py).
 _YES_NO: dict[str, tuple[str, str]] = {
@@ -67,6 +69,13 @@ def note(row: dict) -> str:
     if row.get("original_due_on") and row["original_due_on"] != row["due_on"]:
         notes.append(f"originally due {row['original_due_on']}")
     return "; ".join(notes)
+
+
+def read_only_note(text: str | None) -> None:
+    """On a read-only copy (a replica), how far the read models reach: on stderr, so the
+    answer on stdout, and its --json shape (CLI.md), stay as they are."""
+    if text:
+        click.echo(f"note: {text}", err=True)
 
 
 def one_line(value: object, limit: int = 300) -> str:

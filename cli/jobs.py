@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env
+from cli.display import read_only_note
 from cli.retention import retention_report
 
 
@@ -94,7 +95,9 @@ def compliance_report(env: Env, since: str, until: str, fmt: str, output: str | 
     from service.queries import Queries, parse_day
 
     start, end = parse_day(since, "from"), parse_day(until, "to")
-    _emit(compliance_text(Queries(env.app()), start, end, fmt), output)
+    q = Queries(env.app())
+    _emit(compliance_text(q, start, end, fmt), output)
+    read_only_note(q.read_only_note)
 
 
 @report.command("annual")
@@ -112,5 +115,20 @@ def annual_report(env: Env, since: str, until: str, fmt: str, output: str | None
     start, end = parse_day(since, "from"), parse_day(until, "to")
     if start > end:
         raise InvalidFieldError("from", "a day on or before --to", "after --to")
-    rep = annual_from_ledger(env.app(), start, end)
+    app = env.app()
+    note = _read_only_note(app)
+    rep = annual_from_ledger(app, start, end)
     _emit({"csv": to_csv, "json": to_json, "html": to_html}[fmt](rep), output)
+    read_only_note(note)
+
+
+def _read_only_note(app) -> str | None:
+    """On a read-only copy, how far its read models reach (service.queries.Queries)."""
+    from ledger.read_only import refuses_writes
+
+    if not refuses_writes(app.engine):
+        return None
+    from projections.projector import Projector
+    from service.calendar_england import england_calendar
+
+    return Projector(app, england_calendar()).update().read_only_note()

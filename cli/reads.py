@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from cli.context import Env, emit_json, pass_env, table
-from cli.display import london_time, named, note, outcome, publication_delay_lines
+from cli.display import (london_time, named, note, outcome, publication_delay_lines,
+                         read_only_note)
 from cli.erase import case_erase
 from cli.trail_display import awaiting_lines, trail_lines
 
@@ -35,7 +36,7 @@ def case_list(env: Env, as_json: bool) -> None:
     (§13.4, §21.2: Head of Service, Chief Officer) are counted under ESCALATIONS."""
     from service.queries import Queries
 
-    q = Queries(env.app())
+    q = Queries(env.reader())
     rows = q.case_list()
     if as_json:
         emit_json(rows)
@@ -44,6 +45,7 @@ def case_list(env: Env, as_json: bool) -> None:
                      ("events", "EVENTS"), ("breached", "BREACHED"),
                      ("at_risk", "AT RISK"), ("escalations", "ESCALATIONS"),
                      ("rule_set", "RULE SET")])
+    read_only_note(q.read_only_note)
     q.check_readable()  # the rest is shown; then exit 1 naming the cases left out
 
 
@@ -63,7 +65,7 @@ def case_show(env: Env, ref: str, as_of: str | None, occurred_by: str | None,
     (--as-of) or as the case stood in the world on a day (--occurred-by)."""
     from service.queries import Queries, parse_day, parse_instant
 
-    view = Queries(env.app()).view(ref, as_of_instant=parse_instant(as_of),
+    view = Queries(env.reader()).view(ref, as_of_instant=parse_instant(as_of),
                                    occurred_by=parse_day(occurred_by, "occurred_by")
                                    ).as_json()
     view["clocks"] = named(view["clocks"])
@@ -133,7 +135,7 @@ def case_diff(env: Env, ref: str, since: str, until: str, as_json: bool) -> None
     """What changed between two instants: events added, clocks changed, decisions made."""
     from service.queries import Queries, parse_instant
 
-    d = Queries(env.app()).diff(ref, parse_instant(since, "from"), parse_instant(until, "to"))
+    d = Queries(env.reader()).diff(ref, parse_instant(since, "from"), parse_instant(until, "to"))
     if as_json:
         emit_json(d)
         return
@@ -226,12 +228,13 @@ def deadlines(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) 
     """Every statutory clock: start, due date, status, when it was met."""
     from service.queries import Queries, parse_day
 
-    q = Queries(env.app())
+    q = Queries(env.reader())
     rows = named(q.deadlines(case_ref, parse_day(as_of)))
     if as_json:
         emit_json(rows)
     else:
         table([{**r, "note": note(r)} for r in rows], CLOCK_COLUMNS)
+    read_only_note(q.read_only_note)
     q.check_readable()
 
 
@@ -244,7 +247,7 @@ def actions(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) ->
     """Improvement actions: original and current deadline, status, escalations."""
     from service.queries import Queries, parse_day
 
-    q = Queries(env.app())
+    q = Queries(env.reader())
     rows = q.actions(case_ref, parse_day(as_of))
     if as_json:
         emit_json(rows)
@@ -254,4 +257,5 @@ def actions(env: Env, case_ref: str | None, as_of: str | None, as_json: bool) ->
               [("case", "CASE"), ("action", "ACTION"), ("agency", "AGENCY"),
                ("original_deadline", "ORIGINAL"), ("deadline", "DEADLINE"),
                ("status", "STATUS"), ("escalations", "ESCALATIONS")])
+    read_only_note(q.read_only_note)
     q.check_readable()

@@ -196,3 +196,10 @@ def london_date(instant: datetime) -> date:
         # Within hours of year 1 or year 10000 (only a stored value can be there): the
         # instant's own date is the nearest representable answer.
         return instant.date()
+
+
+def occurred_on(occurred_at: str) -> date:
+    """The London date of an event's ``occurred_at`` (a date, or an instant)."""
+    if len(occurred_at) == 10:
+        return date.fromisoformat(occurred_at)
+    return london_date(datetime.fromisoformat(occurred_at.replace("Z", "+00:00")))

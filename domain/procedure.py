@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 from uuid import UUID
 
-from domain.calendar import london_date
+from domain.calendar import occurred_on
 from domain.catalogue import get_event_type
 from domain.errors import RuleViolationError, UnknownCaseError
 from domain.events import EVENT_CLASSES, OPENING_EVENTS
@@ -48,12 +48,6 @@ class Intent:
     data: dict[str, Any]
     occurred_at: str  # 'YYYY-MM-DD' (that London day) or a UTC instant
     actor: str
-
-
-def occurred_on(occurred_at: str) -> date:
-    if len(occurred_at) == 10:
-        return date.fromisoformat(occurred_at)
-    return london_date(datetime.fromisoformat(occurred_at.replace("Z", "+00:00")))
 
 
 def stream_key(kind: str, case: str | None, data: dict[str, Any]) -> tuple[str, ...]:

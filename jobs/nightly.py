@@ -54,8 +54,9 @@ from ledger.errors import (
     RoleNotAllowedError,
     UnknownActorError,
 )
-from projections import read
+from projections import read, reference
 from projections.projector import Projector
+from projections.reference import reference_path
 from service.actors import load_actor_signer
 from service.calendar_england import england_calendar
 from service.evidence import create_checkpoint
@@ -146,4 +147,7 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
             create(outbox, letter, now, result)
     deliver_letters(outbox, smtp_url, result)
     result.report = str(write_report(app, home, as_of, clocks, failed, projector.calendar))
+    # The first run (or one after the file was lost) had no read models to compare: the
+    # reference is kept now, so that tomorrow's check folds only the cases with new events.
+    reference.seed(app, projector.calendar, reference_path(home.root))
     return result

@@ -9,7 +9,7 @@ external verifier can reproduce the bytes from docs/evidence-format.md alone.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 
 class NonCanonicalValueError(TypeError):
@@ -41,6 +41,37 @@ def canonical_json(value: Any, checked: bool = True) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reject
     ).encode("utf-8")
+
+
+def canonical_text(value: Any) -> str:
+    """``canonical_json(value, checked=False)`` as text, not yet UTF-8, for a value
+    decoded from JSON (verify compares it with the text it decoded; such a value cannot
+    hold a cycle, so none is looked for). A lone surrogate, which UTF-8 cannot encode,
+    is left in the text."""
+    return _encode_text(value)
+
+
+def _text_encoder() -> Callable[[Any], str]:
+    """json's C encoder, made once with canonical_json's settings: json.dumps makes a
+    new one per call, a fifth of verify's re-encoding of every state. ``c_make_encoder``
+    is not json's public interface, so it is used only if it gives the public encoder's
+    text on a probe (tests/ledger/test_canonical_fast.py compares them at large)."""
+    public = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=_reject, check_circular=False)
+    try:
+        from json.encoder import c_make_encoder, encode_basestring
+
+        encode = c_make_encoder(None, _reject, encode_basestring, None, ":", ",", True,
+                                False, True)
+        probe = {"b": ["/", "&<>", 7, True, None, {}], "a": "é\n\u001b\u2028😀", "A": -5}
+        if "".join(encode(probe, 0)) == public.encode(probe):
+            return lambda value: "".join(encode(value, 0))
+    except Exception:  # another Python's internals: the public encoder does the same
+        pass
+    return public.encode
+
+
+_encode_text = _text_encoder()
 
 
 def loads(data: bytes) -> Any:

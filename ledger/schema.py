@@ -9,6 +9,8 @@ not decode every payload. The copies are checked against the signed payload by `
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -19,42 +21,52 @@ from sqlalchemy import (
     String,
     Table,
 )
-from eventsourcing_sqlalchemy.models import StoredEventRecord
 
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 EVENTS_TABLE = "cspr_events"
 
 
-class SignedEventRecord(StoredEventRecord):
-    __abstract__ = True
+def evidence_columns() -> list[Column[Any]]:
+    """What we add beside each of the library's columns, in table order (new objects at
+    each call: a column belongs to one table)."""
+    return [
+        Column("position", BIGINT, nullable=False),
+        Column("chain_hash", LargeBinary(32), nullable=False),
+        Column("signature", LargeBinary(64), nullable=False),
+        Column("sealed", LargeBinary(), nullable=True),
+        Column("recorded_at", String(32), nullable=False),
+        Column("case_ref", String(64), nullable=True),
+        Column("actor", String(64), nullable=False),
+        Column("key_id", String(32), nullable=False),
+        Column("event_type", String(64), nullable=False),
+        # Set on the last event of each write transaction only (ledger.heads): the writer's
+        # signature over (ledger id, position, chain hash) after linking.
+        Column("head_signature", LargeBinary(64), nullable=True),
+        # The position the previous transaction ended at, as the writer saw it: signed with
+        # the head, so a transaction end removed before it stays a finding (ledger.heads).
+        Column("head_previous", BIGINT, nullable=True),
+    ]
 
-    position = Column(BIGINT, nullable=False)
-    chain_hash = Column(LargeBinary(32), nullable=False)
-    signature = Column(LargeBinary(64), nullable=False)
-    sealed = Column(LargeBinary(), nullable=True)
-    recorded_at = Column(String(32), nullable=False)
-    case_ref = Column(String(64), nullable=True)
-    actor = Column(String(64), nullable=False)
-    key_id = Column(String(32), nullable=False)
-    event_type = Column(String(64), nullable=False)
-    # Set on the last event of each write transaction only (ledger.heads): the writer's
-    # signature over (ledger id, position, chain hash) after linking.
-    head_signature = Column(LargeBinary(64), nullable=True)
-    # The position the previous transaction ended at, as the writer saw it: signed with
-    # the head, so a transaction end removed before it stays a finding (ledger.heads).
-    head_previous = Column(BIGINT, nullable=True)
 
-    # Redeclared on purpose: the library copies __table_args__ only from the base class's
-    # own __dict__, and without the unique (originator_id, originator_version) index
-    # optimistic concurrency silently disappears.
-    __table_args__ = (
-        Index(
-            "stored_aggregate_event_index",
-            "originator_id",
-            "originator_version",
-            unique=True,
-        ),
-    )
+def __getattr__(name: str) -> Any:
+    # SignedEventRecord is made when the event store first asks for it (ledger.storage):
+    # its base loads eventsourcing-sqlalchemy, sqlalchemy.orm and sqlalchemy_utils, a third
+    # of a read command's start-up, and the read commands never need it (issue 13).
+    if name != "SignedEventRecord":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from eventsourcing_sqlalchemy.models import StoredEventRecord
+
+    record = type(name, (StoredEventRecord,), {
+        "__module__": __name__, "__abstract__": True,
+        **{column.name: column for column in evidence_columns()},
+        # Redeclared on purpose: the library copies __table_args__ only from the base
+        # class's own __dict__, and without the unique (originator_id, originator_version)
+        # index optimistic concurrency silently disappears.
+        "__table_args__": (Index("stored_aggregate_event_index", "originator_id",
+                                 "originator_version", unique=True),),
+    })
+    globals()[name] = record
+    return record
 
 
 def add_extra_indexes(table: Table) -> None:

@@ -16,13 +16,16 @@ the ledger.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
+from itertools import count
 from typing import Any, Iterator
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection, Engine
 
 PAGE = 2000
+_names = count()  # server-side cursors' names, unique within a connection
 
 
 @contextmanager
@@ -90,3 +93,63 @@ def driver_pages(conn: Connection, table: Table, columns: list[Any], after_id: i
     finally:
         cursor.close()
 
+
+
+def driver_rows(conn: Connection, stmt: Any, page: int | None = None,
+                stream: bool = False) -> Iterator[list[tuple[Any, ...]]]:
+    """Pages of ``stmt``'s rows as the driver returns them, on ``conn`` (its snapshot),
+    every page ``page`` rows but the last: for columns that need no conversion (integers,
+    texts, the driver's bytes), read in bulk, where building SQLAlchemy's row objects
+    would cost more than the read. ``stream``: a result of any size (a whole table),
+    which PostgreSQL then hands over a page at a time; otherwise its driver receives the
+    whole result at once, so the caller bounds it (a chunk of cases)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    sql = str(compiled)
+    values = [params[name] for name in compiled.positiontup or ()] \
+        if compiled.positional else params
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        yield from _sqlite_pages(dbapi, sql, values, page or PAGE)
+        return
+    # A cursor named on the server hands the rows over a page at a time (within the
+    # caller's transaction), but is planned for its first rows (cursor_tuple_fraction):
+    # for a bounded read that can mean walking a whole index in order, so only a
+    # stream is read that way.
+    cursor = dbapi.cursor(name=f"cspr_rows_{next(_names)}") if stream \
+        else dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, values)
+        while rows := cursor.fetchmany(page or PAGE):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _sqlite_pages(dbapi: Any, sql: str, values: Any, page: int
+                  ) -> Iterator[list[tuple[Any, ...]]]:
+    """Texts decoded by the driver itself while they are UTF-8 (the snapshot's lenient
+    decoding, a Python call per text, costs a third of a read); from a text that is not,
+    read again with the connection's own decoding, the pages already given skipped."""
+    own = dbapi.text_factory
+    given = 0
+    for factory in (str, own) if own is not str else (str,):
+        dbapi.text_factory = factory
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(sql, values)
+            skip = given
+            while rows := cursor.fetchmany(page):
+                if skip:
+                    rows, skip = rows[skip:], max(0, skip - len(rows))
+                    if not rows:
+                        continue
+                given += len(rows)
+                yield rows
+            return
+        except sqlite3.OperationalError:
+            if factory is own:
+                raise  # not a decoding failure: the caller's to see
+        finally:
+            cursor.close()
+            dbapi.text_factory = own

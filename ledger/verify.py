@@ -41,7 +41,7 @@ from ledger import sigbatch
 from ledger.sigbatch import Checked, Job, signature_ok, signed_parts, worker_pool
 from ledger.snapshot import driver_pages, snapshot
 from ledger.verify_pipeline import Pipeline
-from ledger.verify_rows import COLUMNS, DECODE_ERRORS, NO_DATA, stored
+from ledger.verify_rows import ACTOR_KINDS, COLUMNS, DECODE_ERRORS, NO_DATA, stored
 from ledger.verify_end import checkpoint_size, evidence_problems, head_problems
 from ledger.verify_seed import seed
 
@@ -72,6 +72,9 @@ class Verifier(KeyRegistry):
         self.run_at: Any = None  # recorded_at of the last row read
         self.run_start = 0  # where the run of rows recorded at that instant began
         self.checked_here = 0  # signatures a worker could not check with the right key
+        # (type, key id, actor) -> the key of events that passed the registry's check
+        # with no finding, since the last actor event (``authorise``).
+        self.granted: dict[tuple[Any, ...], bytes] = {}
 
     def problem(self, position: int, kind: str, detail: str) -> None:
         self.report.problems.append(Problem(position, kind, detail))
@@ -138,6 +141,25 @@ class Verifier(KeyRegistry):
         single-process verifier (verify_rows.after_authority); the public key its
         signature is checked with, if it gets that far."""
         kind, kid, actor, data = auth
+        # The registry changes only at actor events, never kept: an event of the type,
+        # key and actor of one that passed since gets the same answer (most events).
+        keep = (type(kind) is type(kid) is type(actor) is str and data is None
+                and not tail and kind not in ACTOR_KINDS)
+        if keep:
+            granted = self.granted.get(auth)
+            if granted is not None:
+                return granted
+        else:
+            self.granted.clear()
+        found = len(self.report.problems)
+        public_key = self.registry_check(n, kind, kid, actor, data, tail)
+        if keep and public_key is not None and len(self.report.problems) == found:
+            self.granted[auth] = public_key
+        return public_key
+
+    def registry_check(self, n: int, kind: Any, kid: Any, actor: Any, data: Any,
+                       tail: tuple[tuple[Any, ...], ...]) -> bytes | None:
+        """The registry's check and the steps after it (``authorise``), done in full."""
         p = {"type": kind, "key_id": kid, "actor": actor}
         if data is not NO_DATA:
             p["data"] = data

@@ -12,6 +12,8 @@ workers, so the report is too.
 
 from __future__ import annotations
 
+import io
+import pickle
 from collections import deque
 from concurrent.futures import Executor, Future
 from typing import Any, Callable, Iterable
@@ -63,7 +65,7 @@ class Pipeline:
                   {**self.found, **self.v.public_keys()})
         self.stats["rows"] += len(rows)
         self.stats["batches"] += 1
-        self.inflight.append((job, self.pool.submit(check_batch, job) if self.pool
+        self.inflight.append((job, self.pool.submit(check_sent, sent(job)) if self.pool
                               else check_batch(job)))
         self.stats["peak_in_flight"] = max(self.stats["peak_in_flight"],
                                            len(self.inflight))
@@ -81,3 +83,20 @@ class Pipeline:
         self.v.settle(job, work)
         if self.progress:
             self.progress(len(job.rows))
+
+
+def sent(job: Job) -> bytes:
+    """The job as sent to a worker: pickled without pickle's memo, which costs a dict
+    entry per string and bytes of every row (the memo's only use, a shared or recursive
+    object, is not in rows read from the database), half the main process's cost of
+    sending them."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(job)
+    return out.getvalue()
+
+
+def check_sent(data: bytes) -> Checked:
+    """A worker's side of ``sent``."""
+    return check_batch(pickle.loads(data))

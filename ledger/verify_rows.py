@@ -16,7 +16,7 @@ import json
 from typing import Any, NamedTuple
 
 from domain.catalogue import EVENT_TYPES
-from ledger.canonical_check import decode, is_canonical
+from ledger.canonical_check import decode_text, is_canonical_text
 from ledger.merkle import CompactRange
 from ledger.rowtypes import stream_id, typed
 
@@ -32,7 +32,8 @@ ACTOR_KINDS = frozenset({"actor-registered", "actor-key-rotated", "actor-revoked
 NO_DATA = ...
 DECODE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, ArithmeticError,
                  RecursionError)
-_TOPIC_CLASS = {name: et.class_name for name, et in EVENT_TYPES.items()}
+_TOPIC_SUFFIX = {name: ":" + et.class_name for name, et in EVENT_TYPES.items()}
+AFTER_AUTHORITY = frozenset({"ledger-initialised", "checkpoint-signed"})
 
 Finding = tuple[int, str, str]  # (position, kind, detail)
 
@@ -114,7 +115,7 @@ def examine(row: Any, s: Stored, n: int) -> tuple[Facts, list[Finding], list[Fin
     those after them (payload), and the steps that follow the key registry's check
     (``after_authority``)."""
     early: list[Finding] = [(n, "column", f"column {name} holds another type than it "
-                                          "stores") for name in s.bad]
+                                          "stores") for name in s.bad] if s.bad else []
     if s.position is not None and s.position != n:
         early.append((n, "position", f"row {row[0]} claims position {s.position}, expected "
                                   f"{n} (an event is missing, extra or moved)"))
@@ -124,13 +125,15 @@ def examine(row: Any, s: Stored, n: int) -> tuple[Facts, list[Finding], list[Fin
     tail: tuple[tuple[Any, ...], ...] = ()
     if s.state is not None:
         try:
-            p = decode(s.state)
+            text = s.state.decode("utf-8")  # strictly, as canonical JSON is
+            p = decode_text(text)
             recorded_at = p.get("recorded_at") if isinstance(p, dict) else None
-            if not is_canonical(s.state, p):
+            if not is_canonical_text(text, p):
                 late.append((n, "canonical", "state is not the canonical JSON of its own "
                                           "value"))
             kind = p["type"]
-            if kind not in _TOPIC_CLASS or not s.topic.endswith(":" + _TOPIC_CLASS[kind]):
+            suffix = _TOPIC_SUFFIX.get(kind)
+            if suffix is None or not s.topic.endswith(suffix):
                 late.append((n, "type", f"stored type '{kind}' and topic '{s.topic}' "
                                      "disagree"))
             if s.columns != (p["recorded_at"], p["case"], p["actor"], p["key_id"], kind):
@@ -142,7 +145,8 @@ def examine(row: Any, s: Stored, n: int) -> tuple[Facts, list[Finding], list[Fin
                                                   "the signed commitment"))
             data = p["data"] if kind in ACTOR_KINDS else (None if "data" in p else NO_DATA)
             auth = (kind, p["key_id"], p["actor"], data)
-            tail = after_authority(n, p, kind)
+            if kind in AFTER_AUTHORITY:
+                tail = after_authority(n, p, kind)
         except DECODE_ERRORS as e:
             late.append((n, "malformed", f"payload does not decode ({type(e).__name__})"))
             auth = None

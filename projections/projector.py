@@ -27,6 +27,10 @@ not take the other cases down (issue 8, finding 2): its rows are removed, it is 
 ``proj_failed`` with the kind of error (never a value), and every reader can ask
 :meth:`Projector.failed_cases`. It is retried whenever it gets a new event, and by a
 rebuild.
+
+On a database that refuses writes (a read replica, ledger.read_only) nothing is brought
+up to date: an update leaves the read models as the primary last wrote them and reports
+how far they reach (``UpdateReport.read_only_note``); a rebuild is refused.
 """
 
 from __future__ import annotations
@@ -34,13 +38,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from domain.calendar import WorkingDayCalendar
 from domain.errors import CsprError
 from ledger.app import LedgerApplication
+from ledger.read_only import refused_write, refuses_writes
 from projections import batches
 from projections import tables as T
 from projections.fold import fold_chunk, store_chunk
@@ -62,6 +67,16 @@ class UnreadableCasesError(CsprError):
             "Report it; 'cspr projections rebuild' retries after an upgrade)")
 
 
+class ReadModelsUnavailableError(CsprError):
+    """The database refuses writes and its read models cannot be read as they are."""
+
+    def __init__(self, why: str, command: str = "update") -> None:
+        super().__init__(
+            f"the read models {why}, and this database refuses writes (a read-only copy, "
+            f"such as a replica): run 'cspr projections {command}' on the primary, or read "
+            "from the primary")
+
+
 @dataclass
 class UpdateReport:
     events_read: int = 0
@@ -70,13 +85,28 @@ class UpdateReport:
     # Every case the read models currently leave out because its fold failed (this run
     # or an earlier one): what readers and the nightly report loudly.
     failed_cases: list[str] = field(default_factory=list)
+    # On a database that refuses writes: nothing was updated, and the ledger's last
+    # position (``position`` is how far the read models reach).
+    read_only: bool = False
+    head: int = 0
+
+    def read_only_note(self) -> str | None:
+        """What a reader of a read-only copy is told: how far its answer reaches."""
+        if not self.read_only:
+            return None
+        return (f"read models as of position {self.position} of {self.head} (a read-only "
+                "copy: brought up to date on the primary)")
 
 
 class Projector:
     def __init__(self, app: LedgerApplication, calendar: WorkingDayCalendar) -> None:
         self.app = app
         self.calendar = calendar
-        self._create_tables()
+        self.read_only = refuses_writes(app.engine)
+        if self.read_only:
+            self._check_as_is()
+        else:
+            self._create_tables()
 
     def _create_tables(self) -> None:
         # Two processes starting at once (two cron hosts) may both find the tables
@@ -87,7 +117,11 @@ class Projector:
                 with self.app.engine.begin() as conn:
                     self._lock_schema(conn)
                 return
-            except DBAPIError:
+            except DBAPIError as e:
+                if refused_write(e):  # made read-only since asked: rolled back, read as is
+                    self.read_only = True
+                    self._check_as_is()
+                    return
                 if attempt == 4:
                     raise
                 time.sleep(0.05 * (attempt + 1))
@@ -101,6 +135,11 @@ class Projector:
         self._lock(conn)
         version = conn.execute(select(tr.position).where(tr.name == SCHEMA)).scalar()
         if version == T.SCHEMA_VERSION:
+            # create_all adds no index to a table that already exists: read models made
+            # by an earlier version get the newer indexes here (issue 13).
+            for table in T.PER_CASE:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             return
         # Read models of an older layout: drop and rebuild them from the ledger.
         T.metadata.drop_all(conn, tables=list(T.PER_CASE))
@@ -108,6 +147,21 @@ class Projector:
         conn.execute(update(T.tracking).where(tr.name == NAME).values(position=0))
         conn.execute(delete(T.tracking).where(tr.name == SCHEMA))
         conn.execute(insert(T.tracking).values(name=SCHEMA, position=T.SCHEMA_VERSION))
+
+    def _check_as_is(self) -> None:
+        """Refuse read models that cannot be read without writing: missing, or of
+        another layout (the primary rebuilds them on its next update)."""
+        names = set(inspect(self.app.engine).get_table_names())
+        if not {t.name for t in T.metadata.sorted_tables} <= names:
+            raise ReadModelsUnavailableError("are not in this database")
+        tr = T.tracking.c
+        with self.app.engine.connect() as conn:
+            rows = dict(conn.execute(select(tr.name, tr.position)
+                                     .where(tr.name.in_((NAME, SCHEMA)))).all())
+        if NAME not in rows:
+            raise ReadModelsUnavailableError("have never been made in this database")
+        if rows.get(SCHEMA) != T.SCHEMA_VERSION:
+            raise ReadModelsUnavailableError("are of another version's layout")
 
     def position(self) -> int:
         with self.app.engine.connect() as conn:
@@ -132,10 +186,24 @@ class Projector:
                                 .where(T.tracking.c.name == NAME)).scalar_one())
 
     def update(self) -> UpdateReport:
+        if self.read_only:
+            return self._as_is()
         return self._run(rebuild=False)
 
     def rebuild(self) -> UpdateReport:
+        if self.read_only:
+            raise ReadModelsUnavailableError("cannot be rebuilt here", "rebuild")
         return self._run(rebuild=True)
+
+    def _as_is(self) -> UpdateReport:
+        """The read models as they are: how far they reach, and the ledger's head (no
+        lock: nothing here writes; a replica replaying meanwhile only raises the head)."""
+        tr, t = T.tracking.c, self.app.events_table
+        with self.app.engine.connect() as conn:
+            position = conn.execute(select(tr.position).where(tr.name == NAME)).scalar()
+            head = conn.execute(select(func.max(t.c.position))).scalar()
+            return UpdateReport(position=int(position or 0), read_only=True,
+                                head=int(head or 0), failed_cases=self._failed(conn))
 
     def _run(self, rebuild: bool) -> UpdateReport:
         t = self.app.events_table

@@ -50,8 +50,10 @@ from sqlalchemy.exc import DBAPIError
 
 from domain.calendar import WorkingDayCalendar
 from ledger.rowtypes import raw
+from ledger.snapshot import snapshot
 from projections import batches
 from projections import tables as T
+from projections.projector import NAME
 from projections.scratch import disposable, fold_into
 
 FILE = "reference-models.sqlite"
@@ -90,6 +92,28 @@ def reference_models(app: Any, conn: Connection, position: int, head: int,
             engine.dispose()
     finally:
         os.close(fd)
+
+
+def seed(app: Any, calendar: WorkingDayCalendar, path: Path) -> bool:
+    """Keep a reference at the live read models' position if there is none; True if one
+    was built. The nightly's first run finds no read models to compare, so without this
+    its second run would fold every case from the first event, however short its day
+    (issue 13); built here, at the position the live models reached, the next check folds
+    only the cases with events since. From the events alone, as every reference is."""
+    if path.is_file():
+        return False
+    with snapshot(app.engine) as conn:
+        head = conn.execute(select(func.max(raw(app.events_table.c.position)))).scalar()
+        try:
+            at = conn.execute(select(raw(T.tracking.c.position))
+                              .where(T.tracking.c.name == NAME)).scalar()
+        except DBAPIError:  # no read models: nothing to be the reference of
+            return False
+        if type(head) is not int or type(at) is not int or not 0 < at <= head:
+            return False
+        with reference_models(app, conn, at, head, calendar, conn.dialect.name != "sqlite",
+                              path, fresh=True):
+            return True
 
 
 def _identity(app: Any, conn: Connection, position: int, calendar: WorkingDayCalendar,

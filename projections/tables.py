@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -123,5 +124,20 @@ failed = Table(
     Column("case_ref", String(64), primary_key=True),
     Column("error", String(80), nullable=False),
 )
+
+# The Today page's read (projections.read.clock_rows, attention=True) asks for the clocks
+# still running, or stopped only after the day asked about: without these the planner has
+# no choice but to read every clock of every case (issue 13, bench/explain.py). Added to
+# an existing database by the projector (projections.projector, _create_tables).
+_STOPPED = ("met", "met_late", "not_required")
+Index("proj_clocks_running_idx", clocks.c.due_on,
+      postgresql_where=clocks.c.horizon_status.not_in(_STOPPED),
+      sqlite_where=clocks.c.horizon_status.not_in(_STOPPED))
+Index("proj_clocks_met_idx", clocks.c.met_on)
+# The Today page's joint decisions still awaiting a co-signature (service.queries,
+# awaiting_cosignature): a handful among every decision of the ledger.
+_PENDING = decisions.c.pending.is_not(None) & (decisions.c.pending != "[]")
+Index("proj_decisions_pending_idx", decisions.c.case_ref, decisions.c.position,
+      postgresql_where=_PENDING, sqlite_where=_PENDING)
 
 PER_CASE = (cases, clocks, actions, decisions, chronology, failed)

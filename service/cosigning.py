@@ -29,7 +29,7 @@ from domain.rules_cosign import COSIGNED
 from ledger.app import LedgerApplication
 from ledger.rowtypes import blob
 from ledger.signing import Signer
-from projections.cosignatures import awaiting_cosignature, late_cosignatures
+from projections.cosignatures import late_cosignatures
 from projections.source import ledger_facts
 from service.actors import load_actor_signer
 from service.home import Home
@@ -131,16 +131,6 @@ def joint_decision_facts(app: LedgerApplication) -> list[Any]:
     facts = [f for t in (*JOINT_DECISIONS, COSIGNED) for f in ledger_facts(app, t)]
     facts.sort(key=lambda f: f.position)
     return facts
-
-
-def awaiting_rows(app: LedgerApplication, calendar: WorkingDayCalendar,
-                  today: date) -> list[dict[str, Any]]:
-    """Every joint decision of the ledger with a co-signer still to sign, as ``case show``
-    lists a case's, with the case added."""
-    facts = joint_decision_facts(app)
-    cases = {f.position: f.case for f in facts}
-    return [{"case": cases[r["position"]], **r}
-            for r in awaiting_cosignature(facts, calendar, today)]
 
 
 def late_cosignature_rows(app: LedgerApplication, calendar: WorkingDayCalendar,

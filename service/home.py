@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from ledger.app import LedgerApplication, normalise_url
 from ledger.errors import LedgerNotInitialisedError
+from ledger.reader import LedgerReader
 from ledger.signing import check_private
 
 
@@ -44,6 +45,25 @@ class Home:
         return self.db_url or f"sqlite:///{(self.root / DB_FILE).resolve()}"
 
     def open(self, must_exist: bool = True) -> LedgerApplication:
+        self._prepare(must_exist)
+        return LedgerApplication(self.url, self.keys)
+
+    def open_reader(self) -> LedgerReader | LedgerApplication:
+        """The ledger for a command that reads only the read models and the events'
+        indexed columns (ledger.reader: without the event store, issue 13). A database
+        without the ledger's tables is opened as :meth:`open` opens it, which makes them."""
+        self._prepare(must_exist=True)
+        reader = LedgerReader(normalise_url(self.url))
+        try:
+            if reader.holds_ledger():
+                return reader
+        except BaseException:
+            reader.close()
+            raise
+        reader.close()
+        return LedgerApplication(self.url, self.keys)
+
+    def _prepare(self, must_exist: bool) -> None:
         private_files()
         master = self.keys / "master.key"
         if must_exist:
@@ -52,7 +72,6 @@ class Home:
             check_private(master)  # refused at once, whatever the command
         if self.db_url is None:
             self._create_database_file()
-        return LedgerApplication(self.url, self.keys)
 
     def open_for_verification(self) -> LedgerApplication:
         """The ledger opened to be checked by someone who holds no key: no master key or

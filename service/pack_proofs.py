@@ -10,7 +10,9 @@ S's signed root; the leaves after S are read from the events. Either way, every 
 inclusion proof must verify with its leaf as computed from the stored event. Whatever
 fails, the store is emptied and the proofs are computed from every leaf, as if it had
 never existed: a stale or tampered row costs time, never a wrong proof or a signature
-over a tree the events do not give.
+over a tree the events do not give. On a database that refuses writes (a replica) the
+store is used as it is, neither extended nor emptied: what it lacks is computed from the
+events, in memory.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ledger.app import LedgerApplication
 from ledger.checkpoint import leaf_rows, leaves_at
 from ledger.merkle import verify_consistency, verify_inclusion
 from ledger.proofs import proof_ranges
+from ledger.read_only import refuses_writes
 
 
 def pack_proofs(app: LedgerApplication, size: int, positions: set[int],
@@ -32,13 +35,15 @@ def pack_proofs(app: LedgerApplication, size: int, positions: set[int],
     """The proofs of ``positions`` in the tree of ``size`` (and from ``since``, the
     recipient's (size, root)). ``signed_root``: the root of the checkpoint the pack
     reuses (None: a new one will sign the tree)."""
+    writable = not refuses_writes(app.engine)
     try:
-        proofs = _from_store(app, size, positions, since, signed_root)
+        proofs = _from_store(app, size, positions, since, signed_root, writable)
     except merkle_cache.StaleCacheError:
         proofs = None
     if proofs is not None:
         return proofs
-    merkle_cache.reset(app)
+    if writable:
+        merkle_cache.reset(app)
     proofs = Proofs(size, positions, since[0] if since else None)
     for leaf, _ in leaf_rows(app, 0, size):
         proofs.append(leaf)
@@ -47,12 +52,14 @@ def pack_proofs(app: LedgerApplication, size: int, positions: set[int],
 
 
 def _from_store(app: LedgerApplication, size: int, positions: set[int],
-                since: tuple[int, bytes] | None, signed_root: bytes | None) -> Proofs | None:
+                since: tuple[int, bytes] | None, signed_root: bytes | None,
+                writable: bool) -> Proofs | None:
     anchor = (size, signed_root) if signed_root is not None else _newest_signed(app, size)
     if anchor is None:
         return None  # nothing signed to check the store against
     trusted, anchor_root = anchor
-    merkle_cache.extend(app, trusted)
+    if writable:
+        merkle_cache.extend(app, trusted)
     link = proof_ranges(trusted, size) if trusted < size else []
     proofs = Proofs(size, positions, since[0] if since else None, also=link)
     proofs.from_hashes(lambda ranges: merkle_cache.subtree_hashes(app, ranges, size,

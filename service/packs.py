@@ -36,6 +36,7 @@ from ledger.app import LedgerApplication
 from ledger.checkpoint_note import note_view, system_vkey
 from ledger.mapper import format_instant
 from ledger.note import NoteError
+from ledger.read_only import refuses_writes
 from ledger.rowtypes import raw, stream_id
 from service.actors import load_actor_signer
 from service.evidence import create_checkpoint, load_checkpoint
@@ -48,6 +49,14 @@ KEY_EVENTS = ("actor-registered", "actor-key-rotated", "actor-revoked",
               "ledger-initialised", "rule-set-adopted")
 _COLUMNS = ("position", "originator_id", "originator_version", "topic", "state",
             "signature", "chain_hash", "head_signature", "head_previous")
+
+
+class CheckpointNeededError(CsprError):
+    def __init__(self, last: int) -> None:
+        super().__init__(f"the pack needs a new checkpoint (none signed covers position "
+                         f"{last}), and this database refuses writes (a read-only copy, "
+                         "such as a replica): export on the primary, or here once the "
+                         "nightly has signed one")
 
 
 class LedgerDoesNotExtendError(CsprError):
@@ -111,6 +120,8 @@ def export_pack(app: LedgerApplication, home: Home, scope: Scope, output: Path,
     since = _since(since_file, origin) if since_file else None
     positions = _scope_positions(app, scope)
     reuse = reusable_checkpoint(app, max(positions), since[0] if since else 0)
+    if reuse is None and refuses_writes(app.engine):
+        raise CheckpointNeededError(max(positions))
     size = reuse["size"] if reuse else app.size()
     keys = _key_positions(app, size)
     proofs = pack_proofs(app, size, set(positions) | set(keys),

@@ -2,7 +2,8 @@
 as the world stood on a day), case diff, the decision trail, the chronology, deadlines
 and actions.
 
-Answers about "now" come from the read models, brought up to date first; answers about
+Answers about "now" come from the read models, brought up to date first (on a read-only
+copy, read as they are, ``Queries.read_only_note`` saying how far they reach); answers about
 the past (an instant of recording, or a date before today) are replayed by folding the
 events the ledger held then, so they never depend on what was recorded later. The evidence
 views (the decision trail, the chronology) never read a read model: anyone with database
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, select
 
 from domain.calendar import WorkingDayCalendar, london_date
+from domain.cosigners import JOINT_DECISIONS
 from domain.errors import CsprError, InvalidFieldError, UnknownCaseError
 from ledger.app import LedgerApplication
 from ledger.mapper import format_instant
@@ -76,6 +78,9 @@ class Queries:
         # Cases left out of an answer because their events could not be folded: the
         # command shows everything else, then fails loudly naming them (issue 8).
         self.unreadable: set[str] = set()
+        # On a database that refuses writes (a replica), the read models are read as the
+        # primary left them: this says how far they reach, for the command to show.
+        self.read_only_note: str | None = None
 
     @cached_property
     def calendar(self) -> WorkingDayCalendar:
@@ -88,7 +93,9 @@ class Queries:
     @cached_property
     def projector(self) -> Projector:
         projector = Projector(self.app, self.calendar)
-        self.unreadable.update(projector.update().failed_cases)
+        report = projector.update()
+        self.unreadable.update(report.failed_cases)
+        self.read_only_note = report.read_only_note()
         return projector
 
     def check_readable(self) -> None:
@@ -173,21 +180,29 @@ class Queries:
                 if r["status"] in ("breached", "at_risk")]
 
     def awaiting_cosignature(self) -> list[dict[str, Any]]:
-        """Every joint decision with a co-signer still to sign, as
-        service.cosigning.awaiting_rows lists them, for the Today page. The read model
-        names the decisions someone has still to sign (proj_decisions.pending, proved by
-        ``verify --projections``); only those events and their cases' co-signatures are
-        read and judged, not every joint decision of the ledger."""
+        """Every joint decision with a co-signer still to sign, as ``case show`` lists a
+        case's, with the case added, in ledger order: for the Today and Co-sign pages. The
+        read model names the decisions someone has still to sign (proj_decisions.pending,
+        proved by ``verify --projections``); only those events and their cases'
+        co-signatures are read and judged, not every joint decision of the ledger."""
         self.projector
         d, e = T.decisions.c, self.app.events_table.c
         waiting = d.pending.is_not(None) & (d.pending != "[]")
+        queries = [select(e.position, e.state).where(
+                       e.position.in_(select(d.position).where(waiting))),
+                   select(e.position, e.state).where(
+                       e.event_type == COSIGNED,
+                       e.case_ref.in_(select(d.case_ref).where(waiting)))]
+        if self.unreadable:
+            # A case the projector could not fold has no rows, but its decisions still
+            # wait for their signatures: judged from its events, as the scan did.
+            queries.append(select(e.position, e.state).where(
+                e.case_ref.in_(sorted(self.unreadable)),
+                e.event_type.in_((*JOINT_DECISIONS, COSIGNED))))
         with self.app.engine.connect() as conn:
-            rows = [*conn.execute(select(e.position, e.state).where(
-                e.position.in_(select(d.position).where(waiting)))),
-                *conn.execute(select(e.position, e.state).where(
-                    e.event_type == COSIGNED,
-                    e.case_ref.in_(select(d.case_ref).where(waiting))))]
-        facts = sorted((fact_from_row(p, bytes(s)) for p, s in rows), key=lambda f: f.position)
+            rows = {p: s for q in queries for p, s in conn.execute(q)}
+        facts = sorted((fact_from_row(p, bytes(s)) for p, s in rows.items()),
+                       key=lambda f: f.position)
         case_of = {f.position: f.case for f in facts}
         return [{"case": case_of[r["position"]], **r}
                 for r in awaiting_cosignature(facts, self.calendar, self.today)]

@@ -9,8 +9,9 @@ CSPR_NEW_KEY_PASSPHRASE), never the server's environment or a terminal. The key 
 does not change, so, as on the command line, nothing is recorded in the ledger.
 
 A wrong current passphrase is refused with the key file untouched, and counts towards the
-lock-out of the person's name as one typed to sign does (web/signing.py). No passphrase is
-ever sent back to the browser or written anywhere but into the sealed key file.
+lock-out of the person's name as one typed to sign does (web/signing.py: the reseal runs
+under its guard, so the key is opened once). No passphrase is ever sent back to the
+browser or written anywhere but into the sealed key file.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
 from wtforms import PasswordField
 
-from domain.errors import CsprError, InvalidInputError
+from domain.errors import CsprError
 from domain.streams import Actor
 from ledger.errors import WeakPassphraseError
 from ledger.signing import UNATTENDED
@@ -30,7 +31,7 @@ from service import passphrases
 from service.protection import protect_keys
 from web import auth_log, context
 from web.session_actor import current_actor, requires
-from web.signing import MESSAGE as PASSPHRASE_REFUSED, PassphraseRefused, signer_for
+from web.signing import PassphraseRefused, guarded, key_refusals
 
 bp = Blueprint("account", __name__)
 
@@ -85,15 +86,16 @@ def _problems(form: PassphraseForm) -> list[dict[str, str]]:
 
 def change_passphrase(name: str, current: str, new: str) -> list[dict[str, str]]:
     """Reseal ``name``'s key under ``new``, opened by ``current`` (``actor protect
-    --change``); InvalidInputError if ``current`` does not open it, nothing written. A key
+    --change``); PassphraseRefused if ``current`` does not open it, nothing written. A key
     kept in clear is refused too: it would open with anything typed."""
     keys = context.home().keys
-    if name in UNATTENDED or not passphrases.read_key_file(keys, name).protected:
-        raise InvalidInputError("not a sealed key of a person")
-    only_this = passphrases.Passphrases(
-        environ={passphrases.variable(name): current, passphrases.NEW: new}, ask=None)
-    with passphrases.using(only_this):
-        return protect_keys(keys, name, change=True)
+    with key_refusals():
+        if name in UNATTENDED or not passphrases.read_key_file(keys, name).protected:
+            raise PassphraseRefused()
+        only_this = passphrases.Passphrases(
+            environ={passphrases.variable(name): current, passphrases.NEW: new}, ask=None)
+        with passphrases.using(only_this):
+            return protect_keys(keys, name, change=True)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -107,16 +109,13 @@ def account() -> Any:
         summary = _problems(form)
         if not summary:
             try:
-                # Tried first as any signature is, so a wrong one counts towards the lock-out
-                # (web.signing); the reseal then opens the key again.
-                signer_for(context.home(), me["actor"], form.current.data)
-                rows = change_passphrase(me["actor"], form.current.data, form.new.data)
-            except PassphraseRefused as e:  # wrong, or locked out for a while
+                # Guarded as any signature is, so a wrong one counts towards the lock-out
+                # (web.signing); the reseal opens the key, once.
+                rows = guarded(me["actor"], lambda: change_passphrase(
+                    me["actor"], form.current.data, form.new.data))
+            except PassphraseRefused as e:  # wrong, no key file, or locked out for a while
                 form.current.errors = [str(e)]
                 summary = [{"text": str(e), "href": f"#{form.current.id}"}]
-            except InvalidInputError:  # wrong, or no key file: one answer
-                form.current.errors = [PASSPHRASE_REFUSED]
-                summary = [{"text": PASSPHRASE_REFUSED, "href": f"#{form.current.id}"}]
             except CsprError:  # e.g. a key file others can read: refused, not retyped
                 summary = [{"text": "Your key file cannot be changed here: ask your "
                                     "administrator"}]

@@ -6,8 +6,10 @@ Adding an actor, rotating a key and revoking an actor go through service/actors.
 ``cspr actor add/rotate/revoke`` do, signed by the admin signed in, whose key is opened by
 the passphrase typed in the same form (web/signing.py), for this request only: a
 Passphrases source holding just that passphrase is in force while the service runs, never
-the server's environment. The new person's passphrase is typed twice and given to the
-service as ``--passphrase`` would be; the page says the person should change it.
+the server's environment. The service call runs under that module's lock-out guard, so
+the key is opened once, to sign, and a wrong passphrase counts towards the lock-out. The
+new person's passphrase is typed twice and given to the service as ``--passphrase`` would
+be; the page says the person should change it.
 
 ``GET /admin/directory`` shows the agency directory as ``cspr directory list --json``; an
 entry and the L&D chair's contact are recorded on the record pages (/record/<type>), which
@@ -41,7 +43,7 @@ from service.queries import Queries
 from service.writer import Receipt
 from web import context
 from web.session_actor import current_actor, requires
-from web.signing import PassphraseRefused, signer_for
+from web.signing import PassphraseRefused, guarded, key_refusals
 
 bp = Blueprint("admin", __name__)
 
@@ -126,16 +128,22 @@ def _signed(form: Any, summary: list[dict[str, str]],
         _error(form, summary, form.passphrase, ENTER_PASSPHRASE)
     if summary:
         raise Refused()
+    me = who.name
+    only_this = passphrases.Passphrases(environ={passphrases.variable(me): typed}, ask=None)
+
+    def sign() -> Receipt:
+        # The service opens the key before it writes anything (a key file, an event); a
+        # wrong passphrase, or a key kept in clear, is refused there.
+        with passphrases.using(only_this), key_refusals():
+            return write(by=me)
+
     try:
-        signer_for(context.home(), who.name, typed)  # refuses a wrong one, and a clear key
-    except PassphraseRefused as e:  # wrong, or locked out for a while
+        # Guarded as any signature is, so a wrong passphrase counts towards the lock-out
+        # (web.signing); the service opens the key once, to sign.
+        return guarded(me, sign)
+    except PassphraseRefused as e:  # wrong, no key file, or locked out for a while
         _error(form, summary, form.passphrase, str(e))
         raise Refused() from None
-    only_this = passphrases.Passphrases(environ={passphrases.variable(who.name): typed},
-                                        ask=None)
-    try:
-        with passphrases.using(only_this):
-            return write(by=who.name)
     except ActorExistsError:
         _error(form, summary, form.name, "An actor with this name is already registered")
     except CsprError as e:  # the CLI's words (a rule cites its paragraph)

@@ -26,7 +26,6 @@ from domain.limits import ACTOR_PATTERN
 from domain.streams import Actor
 from ledger.signing import UNATTENDED
 from web import auth_log, context, lockout, session_actor, totp
-from web.lockout import Lockout
 from web.signing import PassphraseRefused, signer_for
 
 bp = Blueprint("auth", __name__)
@@ -60,11 +59,6 @@ class EnrolForm(CodeForm):
                                validators=[InputRequired("Enter your passphrase"),
                                            Length(max=1024, message=REFUSED)])
     submit = SubmitField("Confirm and sign in", widget=GovSubmitInput())
-
-
-def _lockout() -> Lockout:
-    # Shared by every worker process and kept over a restart (web.lockout).
-    return lockout.shared()
 
 
 def _keys(actor: str | None) -> list[str]:
@@ -122,7 +116,7 @@ def sign_in() -> Any:
     actor = _registered(name)
     known = name if actor is not None else None
     now = context.now()
-    lock = _lockout()
+    lock = lockout.shared()
     if lock.locked_until(_keys(known), now):
         _log("locked-out", known, "locked")
         return _refuse(form, form.passphrase, LOCKED, "auth/sign_in.html", next=nxt,
@@ -153,7 +147,7 @@ def sign_in() -> Any:
 
 def _signed_in(name: str) -> Any:
     nxt = session.get("next")
-    _lockout().succeeded(_keys(name), context.now())
+    lockout.shared().succeeded(_keys(name), context.now())
     session_actor.start(name, context.now())
     _log("sign-in", name)
     return redirect(_safe_next(nxt) or url_for("today.today"))
@@ -173,12 +167,12 @@ def code() -> Any:
     typed = form.code.data
     form.code.data = ""
     now = context.now()
-    if _lockout().locked_until(_keys(name), now):
+    if lockout.shared().locked_until(_keys(name), now):
         _log("locked-out", name, "locked")
         return _refuse(form, form.code, LOCKED, "auth/code.html", locked=True)
     secret = totp.secret_of(context.home(), name)
     if secret is None or not totp.code_ok(name, secret, typed, now):
-        _lockout().failed(_keys(name), now)
+        lockout.shared().failed(_keys(name), now)
         _log("sign-in-failed", name, "code")
         return _refuse(form, form.code, REFUSED, "auth/code.html")
     return _signed_in(name)
@@ -204,17 +198,17 @@ def enrol() -> Any:
     typed, passphrase = form.code.data, form.passphrase.data
     form.code.data = form.passphrase.data = ""
     now = context.now()
-    if _lockout().locked_until(_keys(name), now):
+    if lockout.shared().locked_until(_keys(name), now):
         _log("locked-out", name, "locked")
         return _refuse(form, form.code, LOCKED, "auth/enrol.html", locked=True)
     try:
         signer = signer_for(context.home(), name, passphrase, counted=False)
     except PassphraseRefused:
-        _lockout().failed(_keys(name), now)
+        lockout.shared().failed(_keys(name), now)
         _log("sign-in-failed", name, "passphrase")
         return _refuse(form, form.passphrase, REFUSED, "auth/enrol.html")
     if totp.confirm(context.ledger(), context.home(), signer, typed, now) is None:
-        _lockout().failed(_keys(name), now)
+        lockout.shared().failed(_keys(name), now)
         _log("sign-in-failed", name, "code")
         return _refuse(form, form.code, REFUSED, "auth/enrol.html")
     _log("totp-enrolled", name)

@@ -18,13 +18,13 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
 from wtforms import PasswordField
 
-from domain.calendar import london_date
 from domain.catalogue import EVENT_TYPES, personal_field_names
 from domain.errors import CsprError, InvalidFieldError, RuleViolationError
 from projections.cosignatures import cosignatures_by_position, signing_of
 from projections.source import case_facts
 from service.calendar_england import england_calendar
-from service.cosigning import Decision, awaiting_rows, cosign_with, decision_at
+from service.cosigning import Decision, cosign_with, decision_at
+from service.queries import Queries
 from web import context
 from web.session_actor import current_actor, requires
 from web.signing import PassphraseRefused, signer_for
@@ -42,9 +42,10 @@ class CosignForm(FlaskForm):
 
 def awaiting(actor: str) -> list[dict[str, Any]]:
     """The joint decisions naming ``actor`` that ``actor`` has not yet co-signed, as
-    ``case show`` lists a case's (with the case added). Read by type, an indexed column:
-    the joint decisions and the co-signatures, never every event."""
-    rows = awaiting_rows(context.ledger(), england_calendar(), london_date(context.now()))
+    ``case show`` lists a case's (with the case added), in ledger order. From the read
+    model, as the Today page reads them: only the decisions someone has still to sign,
+    never every joint decision of the ledger."""
+    rows = Queries(context.ledger(), context.now(), england_calendar()).awaiting_cosignature()
     return [r for r in rows if actor in r["still_to_sign"]]
 
 

@@ -30,8 +30,6 @@ from cli.display import london_time
 from domain.catalogue import EVENT_TYPES, personal_field_names
 from domain.errors import CsprError, InvalidFieldError, InvalidInputError
 from domain.limits import FREE_TEXT_MAX
-from ledger.errors import PassphraseRequiredError, PrivateKeyUnavailableError, \
-    UnprotectedKeyError, WrongPassphraseError
 from service import passphrases
 from service.chronology import chronology
 from service.erasure import erasure_record
@@ -39,15 +37,12 @@ from service.personal_access import ACCESSED, READERS, PersonalDataNotAuthorised
     PersonalRead
 from web import context
 from web.session_actor import current_actor, requires
-from web.signing import MESSAGE as PASSPHRASE_REFUSED, PassphraseRefused, signer_for
+from web.signing import PassphraseRefused, guarded, key_refusals
 
 bp = Blueprint("personal", __name__)
 
 ENTRY = "chronology-entry-added"
 ENTER_PASSPHRASE = "Enter your passphrase to open the personal fields"
-# A wrong passphrase, no key file, a key kept in clear: one answer (web/signing.py's).
-KEY_REFUSED = (PassphraseRequiredError, WrongPassphraseError, PrivateKeyUnavailableError,
-               UnprotectedKeyError)
 
 
 class OpenForm(FlaskForm):
@@ -114,19 +109,18 @@ def _open(ref: str, form: OpenForm, summary: list[dict[str, str]]
         return None
     only_this = passphrases.Passphrases(environ={passphrases.variable(who.name): typed},
                                         ask=None)
-    try:
-        # Tried first as any signature is, so a wrong one counts towards the lock-out
-        # (web.signing); the read then opens the key again to sign the access.
-        signer_for(context.home(), who.name, typed)
-    except PassphraseRefused as e:
-        _refuse(form.passphrase, str(e), summary)
-        return None
-    try:
-        with passphrases.using(only_this):
+
+    def read() -> list[dict[str, Any]]:
+        with passphrases.using(only_this), key_refusals():
             return chronology(context.ledger(), context.home(), ref, True, who.name,
                               purpose, clock)
-    except KEY_REFUSED:
-        _refuse(form.passphrase, PASSPHRASE_REFUSED, summary)
+
+    try:
+        # Guarded as any signature is, so a wrong passphrase counts towards the lock-out
+        # (web.signing); the read opens the key once, to sign the record of the access.
+        return guarded(who.name, read)
+    except PassphraseRefused as e:  # wrong, no key file, or locked out for a while
+        _refuse(form.passphrase, str(e), summary)
     except PersonalDataNotAuthorisedError:
         abort(403)  # a role taken away since the page was loaded
     except CsprError as e:  # a rule of the ledger: its words and paragraph

@@ -9,12 +9,19 @@ against its passphrase field; nothing is appended.
 A wrong passphrase typed by a signed-in person to sign counts towards the lock-out of their
 name, as one at the sign-in page does (web.lockout, shared with it): a session left open
 on a desk is not a way to guess the key's passphrase at leisure. While the name is locked
-the key is not tried at all (PassphraseLocked).
+the key is not tried at all (PassphraseLocked). A page whose service opens the key itself
+(the passphrase change, opening personal fields) runs that call under the same guard
+(``guarded``, ``key_refusals``), so the key is opened once, not once more to check it.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
 from domain.errors import InvalidInputError
+from ledger.errors import PassphraseRequiredError, PrivateKeyUnavailableError, \
+    UnprotectedKeyError, WrongPassphraseError
 from ledger.signing import UNATTENDED, Signer
 from service import passphrases
 from service.home import Home
@@ -23,6 +30,10 @@ from web import auth_log, context, lockout
 MESSAGE = "The passphrase does not open your key"
 LOCKED_MESSAGE = ("Too many wrong passphrases: your key cannot be used for a few minutes. "
                   "Wait, then try again")
+# What opening a person's key with a typed passphrase refuses, as a service raises it.
+KEY_REFUSED = (PassphraseRequiredError, WrongPassphraseError, PrivateKeyUnavailableError,
+               UnprotectedKeyError)
+T = TypeVar("T")
 
 
 class PassphraseRefused(Exception):
@@ -45,18 +56,37 @@ def signer_for(home: Home, actor: str, passphrase: str, counted: bool = True) ->
     lock-out (the sign-in page counts its own, per client as well, and says False)."""
     if not counted:
         return _open(home, actor, passphrase)
+    return guarded(actor, lambda: _open(home, actor, passphrase))
+
+
+def guarded(actor: str, attempt: Callable[[], T]) -> T:
+    """``attempt()``, which opens ``actor``'s key with what they typed, under the
+    lock-out of their name: not made while it is locked (PassphraseLocked); a
+    PassphraseRefused it raises counts and is logged. So a service call that opens the key
+    itself (wrapped in ``key_refusals``) is not preceded by a signer_for that opens it
+    once more only to count a wrong passphrase."""
     guard, now, keys = lockout.shared(), context.now(), [f"actor:{actor}"]
     if guard.locked_until(keys, now):
         auth_log.record("signature-refused", actor, "locked")
         raise PassphraseLocked()
     try:
-        signer = _open(home, actor, passphrase)
+        done = attempt()
     except PassphraseRefused:
         guard.failed(keys, now)
         auth_log.record("signature-refused", actor, "passphrase")
         raise
     guard.succeeded(keys, now)
-    return signer
+    return done
+
+
+@contextmanager
+def key_refusals() -> Iterator[None]:
+    """A service's refusal of the key (wrong passphrase or none, no key file, a person's
+    key kept in clear) as the one PassphraseRefused, for ``guarded`` to count."""
+    try:
+        yield
+    except KEY_REFUSED:
+        raise PassphraseRefused() from None
 
 
 def _open(home: Home, actor: str, passphrase: str) -> Signer:

@@ -159,6 +159,18 @@ def check_scale(out: dict[str, Any], _: Path) -> None:
     assert all(c["signed_heads"] > 0 for c in out["results"][db].values())
 
 
+def check_explain(out: dict[str, Any], _: Path) -> None:
+    assert out["events"] > 200 and out["server_version"]
+    names = [q["name"] for q in out["queries"]]
+    assert len(names) == len(set(names)) >= 20
+    for q in out["queries"]:
+        assert q["statements"] and q["writes"] == [], q["name"]  # a read writes nothing
+        assert all(st["scans"] for st in q["statements"]), q["name"]
+        assert q["verdict"] in {"PASS", "FAIL"}
+    # Tiny tables are rightly read whole: the verdicts are 1M's business, not checked here.
+    assert out["failed"] == [q["name"] for q in out["queries"] if q["verdict"] == "FAIL"]
+
+
 SCALE = ["--sizes", "200,300", "--cases", "4", "--big-case-events", "20", "--workers", "1",
          "--startup-repeat", "1"]
 SCRIPTS: dict[str, tuple[str, list[str], Callable[[dict[str, Any], Path], None]]] = {
@@ -180,9 +192,11 @@ SCRIPTS: dict[str, tuple[str, list[str], Callable[[dict[str, Any], Path], None]]
                                "--cli-repeat", "1"], check_witness),
     "witness_proof": ("witness_proof.py", [*TINY, "--old", "100"], check_witness_proof),
     "scale-sqlite": ("scale.py", [*SCALE, "--databases", "sqlite"], check_scale),
+    "explain": ("explain.py", [*TINY, "--drop-postgres"], check_explain),
     "scale-postgres": ("scale.py", [*SCALE, "--databases", "postgres", "--drop-postgres"],
                        check_scale),
 }
+PG_SCRIPTS = {"scale-postgres", "explain"}
 
 
 def test_every_bench_script_is_smoke_tested() -> None:
@@ -215,7 +229,7 @@ def test_bench_script_runs_tiny(name: str, bench_out: Path, tmp_path: Path,
     script, args, check = SCRIPTS[name]
     if script == "ledger.py":
         args = [*args, "--db-dir", str(tmp_path / "db")]
-    if name == "scale-postgres":  # skipped without a server (failed under CI=true)
+    if name in PG_SCRIPTS:  # skipped without a server (failed under CI=true)
         args = [*args, "--postgres-url", request.getfixturevalue("postgres_url")]
     # As a user runs it: no CSPR_ setting of the suite's (its key passphrase) leaks in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSPR_")}
@@ -225,7 +239,7 @@ def test_bench_script_runs_tiny(name: str, bench_out: Path, tmp_path: Path,
                                "--json"], cwd=ROOT, env=env, capture_output=True,
                               timeout=600)
     finally:
-        if name == "scale-postgres":
+        if name in PG_SCRIPTS:
             _drop_copies(request.getfixturevalue("postgres_url"), bench_out)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
     check(json.loads(proc.stdout), bench_out)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from projections import reference
+from projections.projector import Projector
 from projections.reference import reference_path
 from service.calendar_england import england_calendar
 from service.read_models import check_read_models
@@ -68,3 +70,32 @@ def test_an_edit_hidden_in_the_kept_rebuild_too_is_found_by_the_weekly_run(home)
     assert code == 1 and not night["verify_ok"]
     assert [(a["position"], a["kind"]) for a in night["alarms"]] == \
         [(last_event(home, "AL-1"), "projection")]
+
+
+def test_the_first_night_keeps_the_rebuild_so_the_next_folds_only_new_cases(home, monkeypatch):
+    """The first run finds no read models to compare; without a kept rebuild its next
+    run would fold every case from the first event (issue 13: what grew with history)."""
+    with at("2026-01-12", 10):
+        lg = make_ledger(home)
+        refer(lg, "AL-1")
+        refer(lg, "AL-2")
+    code, night = nightly(lg, "2026-01-12")
+    assert code == 0 and night["breaches_recorded"] > 0  # appended after the check
+    assert reference_path(home.root).is_file()
+    with at("2026-01-13", 1):
+        refer(lg, "AL-3")
+        Projector(lg.app, england_calendar()).update()  # the live models hold AL-3
+    rebuilt, folded = [], []
+    real_rebuild, real_fold = reference._rebuild, reference.fold_into
+    monkeypatch.setattr(reference, "_rebuild",
+                        lambda *a: (rebuilt.append(1), real_rebuild(*a)))
+
+    def spy(out, app, conn, cases, *rest):
+        cases = list(cases)
+        folded.extend(ref for ref, _ in cases)
+        return real_fold(out, app, conn, cases, *rest)
+
+    monkeypatch.setattr(reference, "fold_into", spy)
+    code, night = nightly(lg, "2026-01-13")
+    assert code == 0 and night["verify_ok"], night
+    assert rebuilt == [] and folded == ["AL-3"]

@@ -176,6 +176,24 @@ def test_findings_beyond_the_listed_are_counted_and_memory_stays_bounded(
     assert result.differences == total == 3 + result.unlisted
 
 
+@pytest.mark.parametrize("page", [2, 3, 1000])
+def test_a_change_on_a_later_page_is_found_page_by_page(ledger, monkeypatch, page):
+    """Pages that agree are passed whole (issue 13); the first that does not is merged
+    row by row, so a change anywhere, of a value or only of its type, is still found."""
+    monkeypatch.setattr(check_module, "PAGE", page)
+    with freeze_time(NOW, tick=True):
+        assert check_read_models(ledger.app, calendar=CAL).ok
+    rows = one(ledger.home, "SELECT case_ref, clock, action FROM proj_clocks "
+                            "ORDER BY case_ref, clock, action")
+    assert len(rows) > 2 * page or page == 1000
+    case, clock, action = rows[-1]  # the last row: on the last page
+    one(ledger.home, "UPDATE proj_clocks SET due_on = '2099-12-31' WHERE case_ref = :c "
+                     "AND clock = :k AND action = :a", c=case, k=clock, a=action)
+    found = findings(ledger)
+    assert [(f["table"], f["finding"]) for f in found] == [("proj_clocks", "changed")]
+    assert found[0]["columns"] == ["due_on"]
+
+
 def test_the_scratch_database_is_deleted_afterwards(ledger, tmp_path, monkeypatch):
     scratch = tmp_path / "scratch-tmp"
     scratch.mkdir()

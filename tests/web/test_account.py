@@ -181,3 +181,16 @@ def test_no_passphrase_reaches_the_logs(p1: FlaskClient, web_ledger: Ledger) -> 
     for path in logs:
         text = path.read_text(encoding="utf-8")
         assert NEW not in text and WRONG not in text and TEST_PASSPHRASE not in text
+
+
+def test_the_key_is_opened_once_and_a_wrong_one_is_logged(
+        p1: FlaskClient, web_ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web.test_personal import count_key_openings, refusals
+
+    opened = count_key_openings(monkeypatch)
+    assert change(p1, WRONG, NEW).status_code == 400
+    assert opened == ["p1"] and refusals(web_ledger) == [("p1", "passphrase")]
+    assert change(p1, TEST_PASSPHRASE, NEW).status_code == 303
+    # One opening for the change (sealing under the new passphrase is not an opening).
+    assert opened == ["p1", "p1"]
+    assert refusals(web_ledger) == [("p1", "passphrase")]

@@ -256,3 +256,46 @@ def test_an_unknown_case_is_not_found(web_app: Flask, case: Ledger, sign_in: Any
 def test_signed_out_the_page_asks_to_sign_in(client: FlaskClient, case: Ledger) -> None:
     r = client.get(PATH)
     assert r.status_code == 302 and r.headers["Location"] == f"/sign-in?next={PATH}"
+
+
+def refusals(lg: Ledger) -> list[tuple[str, str]]:
+    log = lg.home.root / "logs" / "sign-in.jsonl"
+    return [(x["actor"], x["reason"]) for x in map(json.loads, log.read_text().splitlines())
+            if x["event"] == "signature-refused"]
+
+
+def test_wrong_passphrases_count_towards_the_lock_out_and_the_key_opens_once(
+        web_app: Flask, case: Ledger, sign_in: Any, web_clock: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rev = person(web_app, sign_in, "rev")
+    before = events(case)
+    for _ in range(4):  # three free, the fourth locks the name for 30 s
+        r = submit(rev, passphrase="made-up wrong passphrase")
+        assert r.status_code == 400 and "The passphrase does not open your key" in \
+            r.get_data(True)
+    # Locked: even the right passphrase is not tried, nothing is opened or appended.
+    opened = count_key_openings(monkeypatch)
+    r = submit(rev)
+    assert r.status_code == 400 and "Too many wrong passphrases" in r.get_data(True)
+    no_secret(r.get_data(True))
+    assert events(case) == before and opened == []
+    assert refusals(case) == [("rev", "passphrase")] * 4 + [("rev", "locked")]
+    web_clock.advance(seconds=31)
+    r = submit(rev)
+    assert r.status_code == 200 and events(case) == before + 1
+    assert opened == ["rev"]  # one key derivation: the access is signed with it
+
+
+def count_key_openings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Whose key each KeyFile.open (a key derivation, done for real) was for, from now."""
+    from ledger.signing import KeyFile
+
+    seen: list[str] = []
+    real = KeyFile.open
+
+    def counted(self: KeyFile, passphrase: bytes) -> Any:
+        seen.append(self.actor)
+        return real(self, passphrase)
+
+    monkeypatch.setattr(KeyFile, "open", counted)
+    return seen
