@@ -147,7 +147,9 @@ def run_nightly(app: LedgerApplication, home: Home, as_of: date | None = None,
             create(outbox, letter, now, result)
     deliver_letters(outbox, smtp_url, result)
     result.report = str(write_report(app, home, as_of, clocks, failed, projector.calendar))
-    # The first run (or one after the file was lost) had no read models to compare: the
-    # reference is kept now, so that tomorrow's check folds only the cases with new events.
-    reference.seed(app, projector.calendar, reference_path(home.root))
+    if check is not None:
+        # The first run (or one after the file was lost) had no read models to compare:
+        # the reference is kept now, so that tomorrow's check folds only the cases with
+        # new events. Not on a ledger this run found altered: nothing is derived from it.
+        reference.seed(app, projector.calendar, reference_path(home.root))
     return result

@@ -38,7 +38,7 @@ from typing import Any, Iterator
 from sqlalchemy import (Boolean, Integer, String, Table, cast, func, inspect, literal,
                         select)
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import NoSuchTableError, ProgrammingError
+from sqlalchemy.exc import NoSuchTableError, OperationalError, ProgrammingError
 
 from domain.calendar import WorkingDayCalendar
 from ledger.app import LedgerApplication
@@ -60,6 +60,7 @@ from projections.scratch import scratch_rebuild
 
 PAGE = 1000  # rows fetched at a time from each side
 ATTEMPTS = 3
+DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
 
 
 def check_projections(app: LedgerApplication, calendar: WorkingDayCalendar,
@@ -72,11 +73,14 @@ def check_projections(app: LedgerApplication, calendar: WorkingDayCalendar,
     for attempt in range(ATTEMPTS):
         try:
             return _check(app, calendar, reference, full)
-        except (NoSuchTableError, ProgrammingError):
+        except (NoSuchTableError, ProgrammingError, OperationalError) as e:
             # Another process's projector dropped and created the tables meanwhile (its
             # first run, or a new layout): PostgreSQL reads its catalogue afresh at each
-            # statement, whatever the snapshot. Look again once it is done.
-            if attempt == ATTEMPTS - 1:
+            # statement, whatever the snapshot, and may break the deadlock of this read
+            # (a table read, the next one locked by the creator) against that creator's
+            # drop by failing this read. Look again once it is done.
+            if attempt == ATTEMPTS - 1 or (isinstance(e, OperationalError) and getattr(
+                    e.orig, "sqlstate", None) != DEADLOCK):
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")

@@ -135,11 +135,6 @@ class Projector:
         self._lock(conn)
         version = conn.execute(select(tr.position).where(tr.name == SCHEMA)).scalar()
         if version == T.SCHEMA_VERSION:
-            # create_all adds no index to a table that already exists: read models made
-            # by an earlier version get the newer indexes here (issue 13).
-            for table in T.PER_CASE:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
             return
         # Read models of an older layout: drop and rebuild them from the ledger.
         T.metadata.drop_all(conn, tables=list(T.PER_CASE))

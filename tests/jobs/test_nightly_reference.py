@@ -7,7 +7,9 @@ weekly full check, which raises the alarm.
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 
+from jobs.nightly import run_nightly
 from projections import reference
 from projections.projector import Projector
 from projections.reference import reference_path
@@ -17,6 +19,7 @@ from tests.helpers import make_ledger
 from tests.jobs.test_alarm import nightly
 from tests.jobs.test_nightly import at, refer
 from tests.jobs.test_projection_alarm import last_event, sql
+from tests.ledger.tamper import raw, row_at
 
 EDIT = "UPDATE proj_clocks SET due_on = '2026-12-31' WHERE case_ref = 'AL-1' AND " \
        "clock = 'threshold_decision'"
@@ -99,3 +102,28 @@ def test_the_first_night_keeps_the_rebuild_so_the_next_folds_only_new_cases(home
     code, night = nightly(lg, "2026-01-13")
     assert code == 0 and night["verify_ok"], night
     assert rebuilt == [] and folded == ["AL-3"]
+
+
+def test_no_reference_is_kept_from_a_run_that_found_the_ledger_altered(home):
+    """The first night keeps the reference only from a ledger its closing verify found
+    intact: here the run's own first breach is altered with raw SQL as it is appended."""
+    with at("2026-01-12", 10):
+        lg = make_ledger(home)
+        refer(lg, "AL-1")
+        refer(lg, "AL-2")
+
+    def alter(appended: int) -> None:
+        if appended != 1:
+            return
+        with raw(home) as db:
+            (last,) = db.execute("SELECT max(position) FROM cspr_events")[0]
+            state = bytes(row_at(db, last)["state"])
+            assert b"deadline-breached" in state
+            db.execute("UPDATE cspr_events SET state = :s WHERE position = :p",
+                       {"s": state.replace(b"2026-01-", b"2026-02-", 1), "p": last})
+
+    with at("2026-01-12"):
+        result = run_nightly(lg.app, home, as_of=date(2026, 1, 12), smtp_url="",
+                             on_append=alter)
+    assert result.breaches_recorded > 1 and not result.verify_ok and result.alarms
+    assert not reference_path(home.root).exists()
